@@ -1,0 +1,27 @@
+"""ASGI entry point: Django for HTTP, Channels for the WebSockets (agents, live logs)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octopus.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from octopus.workers.consumers import AgentConsumer  # noqa: E402
+from octopus_agent.protocol import AGENT_PATH  # noqa: E402
+
+websocket_routes = [path(AGENT_PATH.lstrip("/"), AgentConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_routes)),
+    }
+)

@@ -1,0 +1,152 @@
+"""The `octopus` command: up (everything on one machine), server, worker, and admin tasks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+
+def _setup_django(data_dir: Path | None = None, database_url: str | None = None) -> None:
+    if data_dir is not None:
+        os.environ["OCTOPUS_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["OCTOPUS_DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octopus.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _ensure_admin() -> str | None:
+    """Create the admin user on first start; return its password when it was (re)set."""
+    from django.contrib.auth import get_user_model
+
+    from octopus.accounts.models import Profile, Role
+
+    user_model = get_user_model()
+    given = os.environ.get("OCTOPUS_ADMIN_PASSWORD")
+    admin = user_model.objects.filter(username="admin").first()
+    if admin is None:
+        password = given or secrets.token_urlsafe(12)
+        admin = user_model.objects.create_superuser("admin", "", password)
+        Profile.objects.update_or_create(user=admin, defaults={"role": Role.ADMIN})
+        return password
+    if given and not admin.check_password(given):
+        admin.set_password(given)
+        admin.save(update_fields=["password"])
+        return given
+    return None
+
+
+def _local_worker_token(name: str) -> str:
+    from octopus.workers.models import Worker
+    from octopus.workers.tokens import issue_worker_token
+
+    worker, _ = Worker.objects.get_or_create(name=name, defaults={"hostname": socket.gethostname()})
+    return issue_worker_token(worker)
+
+
+@click.group()
+def main() -> None:
+    """Octopus (八爪鱼): distributed job scheduling and management."""
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+              show_default=True, envvar="OCTOPUS_DATA_DIR", help="Database, keys and spool.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--worker-name", default="local", show_default=True)
+def up(data_dir: Path, host: str, port: int, worker_name: str) -> None:
+    """Everything on this machine: server, scheduler, monitor and one local worker (SQLite)."""
+    from octopus import runner
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_django(data_dir)
+    _migrate()
+    password = _ensure_admin()
+    token = _local_worker_token(worker_name)
+    server = runner.ServerProcess(host, port)
+    server.start()
+    worker = runner.LocalWorker(server.url, token, worker_name, data_dir / "agent")
+    worker.start()
+    _banner(server.url, data_dir, password)
+    try:
+        runner.wait_for_signal()
+    finally:
+        worker.stop()
+        server.stop()
+    click.echo("Octopus stopped.")
+
+
+def _banner(url: str, data_dir: Path, password: str | None) -> None:
+    click.echo("")
+    click.secho(f"  Octopus is running at {url}", bold=True)
+    if password:
+        click.echo(f"  Log in as admin with password: {password}")
+        click.echo("  (shown once; set OCTOPUS_ADMIN_PASSWORD and restart to change it)")
+    else:
+        click.echo("  Log in as admin (password shown at first start, or OCTOPUS_ADMIN_PASSWORD)")
+    click.echo(f"  Data: {data_dir}    Stop: Ctrl-C")
+    click.echo("", nl=True)
+    sys.stdout.flush()
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+              show_default=True, envvar="OCTOPUS_DATA_DIR")
+@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="",
+              help="postgresql://… or mysql://…; empty: SQLite in the data directory.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def server(data_dir: Path, database_url: str, host: str, port: int) -> None:
+    """The web UI, API and worker endpoint, plus scheduler and monitor while leader."""
+    from octopus import runner
+
+    _setup_django(data_dir.resolve(), database_url)
+    _migrate()
+    password = _ensure_admin()
+    srv = runner.ServerProcess(host, port)
+    srv.start()
+    _banner(srv.url, data_dir.resolve(), password)
+    try:
+        runner.wait_for_signal()
+    finally:
+        srv.stop()
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a worker agent on this machine (see `octopus worker --help`)."""
+    from octopus_agent.cli import main as agent_main
+
+    agent_main.main(args=ctx.args, prog_name="octopus worker")
+
+
+@main.command(name="worker-token")
+@click.argument("name")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+              show_default=True, envvar="OCTOPUS_DATA_DIR")
+def worker_token(name: str, data_dir: Path) -> None:
+    """Create worker NAME (or give it a new token) and print its token."""
+    _setup_django(data_dir.resolve())
+    _migrate()
+    click.echo(_local_worker_token(name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The background loops of a server process, each a thread around one unit of work.
+
+A unit does some work and returns how much; the loop runs it again at once while it finds
+work and otherwise sleeps until its next tick or until it is woken. Loops run only while
+this process holds the leader lease. One bad unit never stops a loop: the error is logged
+and the loop goes on after its interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from octopus.cluster import wakeups
+from octopus.cluster.leader import Leadership
+from octopus.jobs import scheduler
+from octopus.runs import dispatch, monitor
+
+log = logging.getLogger("octopus.loops")
+
+
+class Loop(threading.Thread):
+    def __init__(
+        self,
+        name: str,
+        unit: Callable[[], int],
+        leadership: Leadership,
+        stop: threading.Event,
+        interval: Callable[[], float] | float,
+        wake: threading.Event | None = None,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.unit = unit
+        self.leadership = leadership
+        self.stop_event = stop
+        self.interval = interval
+        self.wake = wake or threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            found = 0
+            if self.leadership.is_leader:
+                try:
+                    found = self.unit()
+                except Exception:
+                    log.exception("%s failed; trying again later", self.name)
+                    close_old_connections()
+            if found:
+                continue
+            try:
+                delay = self.interval() if callable(self.interval) else self.interval
+            except Exception:
+                log.exception("%s could not compute its next tick", self.name)
+                close_old_connections()
+                delay = 1.0
+            if self.wake.wait(delay):
+                self.wake.clear()
+        self.wake.set()
+
+
+def _fire() -> int:
+    queued = scheduler.fire_due_jobs(timezone.now())
+    if queued:
+        wakeups.wake_dispatcher()
+    return queued
+
+
+def _next_firing() -> float:
+    return scheduler.seconds_until_next_firing(timezone.now(), cap=1.0)
+
+
+def _monitor() -> int:
+    now = timezone.now()
+    return monitor.mark_silent_workers_offline(now) + (monitor.purge_old_log_lines(now) and 1)
+
+
+def _dispatch() -> int:
+    return dispatch.assign_queued_runs()
+
+
+class Loops:
+    """Leadership plus the scheduler, dispatcher and monitor loops."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.leadership = Leadership(settings.LEADER_LEASE_SECONDS, self.stop_event)
+        self.threads = [
+            self.leadership,
+            Loop("scheduler", _fire, self.leadership, self.stop_event, _next_firing,
+                 wakeups.scheduler),
+            Loop("dispatcher", _dispatch, self.leadership, self.stop_event, 0.5,
+                 wakeups.dispatcher),
+            Loop("monitor", _monitor, self.leadership, self.stop_event, 1.0),
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        wakeups.wake_scheduler()
+        wakeups.wake_dispatcher()
+        for thread in self.threads:
+            thread.join(timeout=10)

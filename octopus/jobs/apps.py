@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class Config(AppConfig):
+    name = "octopus.jobs"
+    label = "jobs"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,170 @@
+"""Job input: what a person types, checked and turned into a Job, with clear messages."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+
+from django import forms
+
+from octopus.jobs.models import Concurrency, Job
+from octopus.lib import cron
+from octopus.runs.command import parse_args
+from octopus.workers.models import Worker
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[\w.-]+$")
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def split_list(text: str) -> list[str]:
+    return [item.strip() for item in re.split(r"[,\s]+", text) if item.strip()]
+
+
+class JobForm(forms.ModelForm):
+    tags_text = forms.CharField(label="Tags", required=False, help_text="Comma separated.")
+    args_text = forms.CharField(
+        label="Default arguments",
+        required=False,
+        help_text="Shell words, quoted as in a shell. Replace {args} in the command.",
+    )
+    target_labels_text = forms.CharField(
+        label="Worker labels",
+        required=False,
+        help_text="A worker must have all of these, e.g. python3.11, linux.",
+    )
+    env_text = forms.CharField(
+        label="Environment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "KEY=value, one per line"}),
+    )
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+
+    class Meta:
+        model = Job
+        fields = [
+            "name",
+            "description",
+            "command",
+            "schedule",
+            "time_zone",
+            "enabled",
+            "target_worker",
+            "routing",
+            "concurrency",
+            "max_parallel",
+            "retries",
+            "retry_backoff",
+            "retry_backoff_kind",
+            "timeout",
+            "heartbeat_timeout",
+            "require_end_marker",
+            "misfire_policy",
+            "run_as",
+            "workdir",
+            "alert_level",
+        ]
+        widgets = {
+            "command": forms.Textarea(
+                attrs={"rows": 3, "class": "mono", "placeholder": "echo hello {args}"}
+            ),
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "schedule": forms.TextInput(
+                attrs={"class": "mono", "placeholder": "*/5 * * * *   or   */10 * * * * *"}
+            ),
+        }
+        help_texts = {
+            "schedule": "5 fields, or 6 with leading seconds; @hourly, @daily… Empty: manual only.",
+            "timeout": "Seconds; 0 means no limit.",
+            "heartbeat_timeout": "Seconds without output before the run counts as hung; 0 = off.",
+            "retries": "Restart on failure this many times.",
+            "retry_backoff": "Seconds before a restart.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target_worker"].queryset = Worker.objects.order_by("name")
+        self.fields["target_worker"].empty_label = "any matching worker"
+        job = self.instance
+        if job.pk:
+            self.initial.update(
+                tags_text=", ".join(job.tags),
+                args_text=" ".join(_quote(a) for a in job.default_args),
+                target_labels_text=", ".join(job.target_labels),
+                env_text="\n".join(f"{k}={v}" for k, v in job.env.items()),
+            )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not NAME.match(name):
+            raise forms.ValidationError(
+                "Use letters, digits, '.', '_' and '-' only (no spaces)."
+            )
+        return name
+
+    def clean_args_text(self) -> list[str]:
+        try:
+            return parse_args(self.cleaned_data.get("args_text", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_env_text(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get("env_text", "").splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            key = key.strip()
+            if not sep or not ENV_NAME.match(key):
+                raise forms.ValidationError(f"Line {number}: expected NAME=value, got {line!r}.")
+            env[key] = value
+        return env
+
+    def clean(self) -> dict:
+        data = super().clean()
+        schedule = (data.get("schedule") or "").strip()
+        data["schedule"] = schedule
+        if schedule and data.get("time_zone"):
+            try:
+                cron.validate(schedule, data["time_zone"])
+            except cron.CronError as exc:
+                self.add_error("schedule", f"Invalid schedule: {exc}.")
+        if data.get("max_parallel") == 0:
+            self.add_error("max_parallel", "At least 1.")
+        return data
+
+    def save(self, commit: bool = True) -> Job:
+        job: Job = super().save(commit=False)
+        job.tags = split_list(self.cleaned_data.get("tags_text", ""))
+        job.default_args = self.cleaned_data.get("args_text", [])
+        job.target_labels = split_list(self.cleaned_data.get("target_labels_text", ""))
+        job.env = self.cleaned_data.get("env_text", {})
+        if job.concurrency != Concurrency.ALLOW:
+            job.max_parallel = 1
+        if commit:
+            job.save()
+        return job
+
+
+class RunNowForm(forms.Form):
+    args = forms.CharField(required=False, help_text="Temporary arguments for this run only.")
+
+    def clean_args(self) -> list[str] | None:
+        text = self.cleaned_data.get("args", "")
+        if not text.strip():
+            return None
+        try:
+            return parse_args(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

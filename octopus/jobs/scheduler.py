@@ -1,0 +1,154 @@
+"""The scheduler: due firings → queued runs.
+
+Each job keeps `next_fire_at`, its next firing not yet queued. A tick takes the jobs whose
+firing is due and, per job, in one transaction: moves `next_fire_at` on with a conditional
+UPDATE (whoever changes it first owns these firings) and inserts the runs. (job,
+scheduled_for) is unique as well, so a firing is queued once even if two schedulers raced.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from octopus.jobs.models import Concurrency, Job, Misfire, Routing
+from octopus.lib.cron import CronError, fire_times_between, next_fire_time
+from octopus.runs.models import ACTIVE_STATES, Run, RunState, Trigger
+
+log = logging.getLogger("octopus.scheduler")
+
+MISFIRE_GRACE = timedelta(seconds=5)  # later than this, a firing counts as missed
+MAX_MISSED_RECORDED = 100
+
+
+def compute_next_fire(job: Job, after: datetime) -> datetime | None:
+    if not (job.enabled and job.schedule):
+        return None
+    try:
+        return next_fire_time(job.schedule, job.time_zone, after)
+    except CronError:
+        log.error("job %s has an invalid schedule %r; not scheduling it", job.name, job.schedule)
+        return None
+
+
+def reschedule(job: Job, now: datetime | None = None) -> None:
+    """Set the job's next firing from now (after it was created, edited or enabled)."""
+    job.next_fire_at = compute_next_fire(job, now or timezone.now())
+    Job.objects.filter(pk=job.pk).update(next_fire_at=job.next_fire_at)
+
+
+def fire_due_jobs(now: datetime) -> int:
+    """Queue every due firing; return how many runs were queued or recorded."""
+    count = 0
+    due = Job.objects.filter(enabled=True, next_fire_at__lte=now).exclude(schedule="")
+    for job in due.order_by("next_fire_at")[:1000]:
+        count += fire_job(job, now)
+    # Jobs enabled with a schedule but never computed (e.g. created by an import).
+    for job in Job.objects.filter(enabled=True, next_fire_at__isnull=True).exclude(schedule=""):
+        reschedule(job, now)
+    return count
+
+
+def fire_job(job: Job, now: datetime) -> int:
+    first = job.next_fire_at
+    assert first is not None
+    try:
+        firings = [first, *fire_times_between(job.schedule, job.time_zone, first, now)]
+    except CronError:
+        Job.objects.filter(pk=job.pk, next_fire_at=first).update(next_fire_at=None)
+        return 0
+    following = compute_next_fire(job, now)
+    on_time = [t for t in firings if now - t <= MISFIRE_GRACE]
+    missed = [t for t in firings if now - t > MISFIRE_GRACE]
+    with transaction.atomic():
+        claimed = Job.objects.filter(pk=job.pk, next_fire_at=first).update(
+            next_fire_at=following
+        )
+        if not claimed:
+            return 0  # another scheduler took these firings
+        created = _record_missed(job, missed, catch_up=not on_time)
+        for scheduled_for in on_time:
+            created += _queue_firing(job, scheduled_for)
+    return created
+
+
+def _record_missed(job: Job, missed: list[datetime], catch_up: bool) -> int:
+    """Firings the scheduler was not up for. `run_once` queues the latest as a catch-up
+    run (unless an on-time firing follows anyway); the rest are recorded as skipped."""
+    if not missed:
+        return 0
+    log.warning("job %s missed %d firing(s) since %s", job.name, len(missed), missed[0])
+    created = 0
+    run_latest = catch_up and job.misfire_policy == Misfire.RUN_ONCE
+    skipped = missed[:-1] if run_latest else missed
+    for scheduled_for in skipped[-MAX_MISSED_RECORDED:]:
+        created += _insert(
+            job,
+            scheduled_for,
+            RunState.SKIPPED,
+            reason=f"missed: the scheduler was not running at {scheduled_for:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    if run_latest:
+        created += _queue_firing(job, missed[-1], reason="catch-up run for a missed firing")
+    return created
+
+
+def _queue_firing(job: Job, scheduled_for: datetime, reason: str = "") -> int:
+    if job.routing == Routing.BROADCAST:
+        from octopus.runs.dispatch import available_workers
+        from octopus.runs.routing import eligible_workers
+
+        workers = eligible_workers(job, available_workers())
+        if not workers:
+            return _insert(job, scheduled_for, RunState.QUEUED, reason=reason)
+        return sum(
+            _insert(job, scheduled_for, RunState.QUEUED, reason=reason, fanout_key=w.name)
+            for w in workers
+        )
+    if job.concurrency == Concurrency.SKIP:
+        active = (
+            Run.objects.filter(job=job, state__in=ACTIVE_STATES)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if active is not None:
+            return _insert(
+                job, scheduled_for, RunState.SKIPPED, reason=f"skipped: run {active} still active"
+            )
+    return _insert(job, scheduled_for, RunState.QUEUED, reason=reason)
+
+
+def _insert(
+    job: Job, scheduled_for: datetime, state: str, reason: str = "", fanout_key: str = ""
+) -> int:
+    try:
+        with transaction.atomic():
+            Run.objects.create(
+                job=job,
+                trigger=Trigger.SCHEDULE,
+                scheduled_for=scheduled_for,
+                fanout_key=fanout_key,
+                state=state,
+                reason=reason,
+                args=job.default_args,
+                finished_at=timezone.now() if state == RunState.SKIPPED else None,
+            )
+    except IntegrityError:
+        return 0  # already queued by another scheduler
+    return 1
+
+
+def seconds_until_next_firing(now: datetime, cap: float) -> float:
+    nearest = (
+        Job.objects.filter(enabled=True, next_fire_at__isnull=False)
+        .order_by("next_fire_at")
+        .values_list("next_fire_at", flat=True)
+        .first()
+    )
+    if nearest is None:
+        return cap
+    return max(0.0, min(cap, (nearest - now).total_seconds()))

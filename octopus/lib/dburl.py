@@ -1,0 +1,51 @@
+"""Turn OCTOPUS_DATABASE_URL into a Django DATABASES entry (sqlite, postgresql, mysql)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+
+
+def sqlite_database(path: Path | str) -> dict[str, Any]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # IMMEDIATE: a writer takes the lock up front instead of failing mid-transaction
+        # with "database is locked" when another thread upgraded first.
+        "OPTIONS": {"init_command": SQLITE_INIT, "transaction_mode": "IMMEDIATE", "timeout": 10},
+        "TEST": {"NAME": str(Path(path).with_suffix(".test.sqlite3"))},
+    }
+
+
+def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
+    """An empty URL means the embedded default: a SQLite file in the data directory."""
+    if not url:
+        return sqlite_database(data_dir / "octopus.sqlite3")
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme == "sqlite":
+        return sqlite_database(unquote(parts.path) if parts.path else data_dir / "octopus.sqlite3")
+    engines = {
+        "postgres": "django.db.backends.postgresql",
+        "postgresql": "django.db.backends.postgresql",
+        "mysql": "django.db.backends.mysql",
+        "mariadb": "django.db.backends.mysql",
+    }
+    if scheme not in engines:
+        raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
+    options: dict[str, Any] = dict(parse_qsl(parts.query))
+    if engines[scheme].endswith("mysql"):
+        options.setdefault("charset", "utf8mb4")
+    return {
+        "ENGINE": engines[scheme],
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "OPTIONS": options,
+        "CONN_MAX_AGE": 0,
+    }

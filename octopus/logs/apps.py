@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class Config(AppConfig):
+    name = "octopus.logs"
+    label = "logs"
+    default_auto_field = "django.db.models.BigAutoField"

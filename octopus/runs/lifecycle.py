@@ -1,0 +1,157 @@
+"""A run's life: queued → dispatched → running → a final state, and retries.
+
+Every transition that two processes could race on is a conditional UPDATE whose row count
+says who won. Times are aware UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal as signals
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from octopus.cluster.wakeups import wake_dispatcher
+from octopus.jobs.models import Backoff, Job
+from octopus.runs.models import FAILURE_STATES, Run, RunState, Trigger
+from octopus_agent import protocol
+
+log = logging.getLogger("octopus.runs")
+
+IN_FLIGHT = (RunState.DISPATCHED, RunState.RUNNING)
+
+
+def queue_manual_run(
+    job: Job,
+    user: AbstractBaseUser | None,
+    args: list[str] | None = None,
+    cursor: str | None = None,
+    trigger: str = Trigger.MANUAL,
+) -> Run:
+    """An ad-hoc run. Temporary args and cursor apply to this run only."""
+    run = Run.objects.create(
+        job=job,
+        trigger=trigger,
+        args=job.default_args if args is None else args,
+        cursor_start=cursor,
+        triggered_by=user if user and user.is_authenticated else None,
+    )
+    transaction.on_commit(wake_dispatcher)
+    return run
+
+
+def mark_started(run_id: int, worker_id: int, pid: int, started_at: datetime) -> bool:
+    """Return False when the run is no longer this worker's to run (lost, cancelled...)."""
+    updated = Run.objects.filter(id=run_id, worker_id=worker_id, state=RunState.DISPATCHED).update(
+        state=RunState.RUNNING, pid=pid, started_at=started_at
+    )
+    if updated:
+        return True
+    # Sent again after a reconnect: already running here is fine.
+    return Run.objects.filter(id=run_id, worker_id=worker_id, state=RunState.RUNNING).exists()
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signals.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def judge(run: Run, report: dict) -> tuple[str, str]:
+    """The success rule: (state, reason) for what the worker reported.
+
+    A run succeeded only if its process exited 0, within its timeout, and, when the job
+    requires it, printed an end line (code 120). Anything else fails with a reason.
+    """
+    outcome = report.get("outcome")
+    reason = report.get("reason") or ""
+    if outcome == protocol.OUTCOME_EXITED:
+        if report.get("signal"):
+            return RunState.FAILED, reason or f"killed by {signal_name(report['signal'])}"
+        code = report.get("exit_code")
+        if code != 0:
+            return RunState.FAILED, f"exit code {code}"
+        if run.job.require_end_marker and not run.saw_end_marker:
+            return RunState.FAILED, "exit code 0 but no end line (code 120) was printed"
+        return RunState.SUCCEEDED, ""
+    if outcome == protocol.OUTCOME_TIMED_OUT:
+        return RunState.TIMED_OUT, reason or "timed out"
+    if outcome == protocol.OUTCOME_HUNG:
+        return RunState.HUNG, reason or "hung"
+    if outcome == protocol.OUTCOME_CANCELLED:
+        return RunState.CANCELLED, reason or "cancelled"
+    return RunState.FAILED, reason or "could not start"
+
+
+def finish_run(run_id: int, worker_id: int, report: dict) -> Run | None:
+    """Apply a worker's final report. Return the run if this call ended it."""
+    run = Run.objects.select_related("job").filter(id=run_id, worker_id=worker_id).first()
+    if run is None or run.state not in IN_FLIGHT:
+        return None  # already ended (e.g. declared lost) or given to another worker
+    if report.get("rejected"):
+        # The worker would not take it (draining): back to the queue for another one.
+        updated = Run.objects.filter(id=run_id, state=RunState.DISPATCHED).update(
+            state=RunState.QUEUED, worker=None, dispatched_at=None, reason=report.get("reason", "")
+        )
+        if updated:
+            transaction.on_commit(wake_dispatcher)
+        return None
+    state, reason = judge(run, report)
+    finished_at = datetime.fromtimestamp(report["finished_at"], UTC)
+    updated = Run.objects.filter(id=run_id, state__in=IN_FLIGHT).update(
+        state=state,
+        reason=reason[:500],
+        exit_code=report.get("exit_code"),
+        signal=report.get("signal"),
+        finished_at=finished_at,
+    )
+    if not updated:
+        return None  # the monitor got there first
+    run.state, run.reason, run.finished_at = state, reason, finished_at
+    after_failure(run)
+    return run
+
+
+def end_in_flight_run(run: Run, state: str, reason: str) -> bool:
+    """End a run from the server side (lost, cancelled before it started...)."""
+    updated = Run.objects.filter(id=run.id, state__in=(RunState.QUEUED, *IN_FLIGHT)).update(
+        state=state, reason=reason[:500], finished_at=timezone.now()
+    )
+    if updated:
+        run.state, run.reason = state, reason
+        after_failure(run)
+    return bool(updated)
+
+
+def retry_delay(job: Job, attempt: int) -> timedelta:
+    """Backoff before attempt `attempt + 1`."""
+    seconds = job.retry_backoff
+    if job.retry_backoff_kind == Backoff.EXPONENTIAL:
+        seconds = job.retry_backoff * 2 ** (attempt - 1)
+    return timedelta(seconds=min(seconds, job.retry_backoff_max))
+
+
+def after_failure(run: Run) -> Run | None:
+    """Queue the next attempt when the job restarts on failure. Return it, if any."""
+    if run.state not in FAILURE_STATES:
+        return None
+    job = run.job
+    if run.attempt > job.retries:
+        return None
+    retry = Run.objects.create(
+        job=job,
+        trigger=Trigger.RETRY,
+        attempt=run.attempt + 1,
+        retry_of=run,
+        args=run.args,
+        triggered_by=run.triggered_by,
+        not_before=timezone.now() + retry_delay(job, run.attempt),
+        reason=f"attempt {run.attempt + 1} of {job.retries + 1}, after {run.state}",
+    )
+    log.info("run %s %s; retry %s queued", run.id, run.state, retry.id)
+    transaction.on_commit(wake_dispatcher)
+    return retry

@@ -1,0 +1,55 @@
+"""The monitor: what nobody reports. Silent workers go offline and their runs are lost;
+old log lines are purged."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from octopus.logs.models import LogLine
+from octopus.runs import lifecycle
+from octopus.runs.models import Run, RunState
+from octopus.workers.models import Worker, WorkerState
+
+log = logging.getLogger("octopus.monitor")
+
+PURGE_BATCH = 5000
+
+
+def mark_silent_workers_offline(now: datetime) -> int:
+    """Workers silent past the timeout go offline; their runs in flight become lost."""
+    cutoff = now - timedelta(seconds=settings.WORKER_TIMEOUT)
+    silent = Worker.objects.filter(
+        state__in=(WorkerState.ONLINE, WorkerState.DRAINING), last_seen__lt=cutoff
+    )
+    count = 0
+    for worker in silent:
+        with transaction.atomic():
+            updated = Worker.objects.filter(pk=worker.pk, last_seen=worker.last_seen).update(
+                state=WorkerState.OFFLINE, connected_at=None
+            )
+            if not updated:
+                continue  # it spoke up meanwhile
+            silence = int((now - worker.last_seen).total_seconds()) if worker.last_seen else 0
+            log.warning("worker %s is offline (silent for %d s)", worker.name, silence)
+            runs = Run.objects.filter(
+                worker=worker, state__in=(RunState.DISPATCHED, RunState.RUNNING)
+            ).select_related("job")
+            for run in runs:
+                lifecycle.end_in_flight_run(
+                    run, RunState.LOST, f"lost: worker {worker.name} silent for {silence} s"
+                )
+            count += 1
+    return count
+
+
+def purge_old_log_lines(now: datetime) -> int:
+    """Delete one small batch of expired lines; small batches never block writers long."""
+    cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
+    ids = list(LogLine.objects.filter(ts__lt=cutoff).values_list("id", flat=True)[:PURGE_BATCH])
+    if ids:
+        LogLine.objects.filter(id__in=ids).delete()
+    return len(ids)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from octopus.logs.models import LogLine
+from octopus.runs.models import Run, RunState
+
+LOG_PAGE = 2000
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    q = Run.objects.select_related("job", "worker").order_by("-id")
+    state = request.GET.get("state", "")
+    if state in RunState.values:
+        q = q.filter(state=state)
+    job = request.GET.get("job", "").strip()
+    if job:
+        q = q.filter(job__name__icontains=job)
+    page = Paginator(q, 50).get_page(request.GET.get("page"))
+    ctx = {"page": page, "state": state, "job": job, "states": RunState.choices}
+    return render(request, "runs/list.html", ctx)
+
+
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(Run.objects.select_related("job", "worker", "triggered_by"), pk=run_id)
+    lines = list(LogLine.objects.filter(run=run).order_by("seq")[:LOG_PAGE])
+    chain = []
+    node = run
+    while node.retry_of_id and len(chain) < 50:
+        node = Run.objects.get(pk=node.retry_of_id)
+        chain.append(node)
+    ctx = {
+        "run": run,
+        "lines": lines,
+        "after": lines[-1].seq if lines else 0,
+        "chain": list(reversed(chain)),
+        "retries": run.retries.all(),
+    }
+    return render(request, "runs/detail.html", ctx)
+
+
+def run_log_tail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """New log lines after `after` (htmx polling while the run is active)."""
+    run = get_object_or_404(Run, pk=run_id)
+    after = int(request.GET.get("after", 0) or 0)
+    lines = list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:LOG_PAGE])
+    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else after}
+    return render(request, "runs/_log_tail.html", ctx)

@@ -1,0 +1,148 @@
+"""One settings module for development, tests and production, read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from octopus.lib.dburl import parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def envbool(name: str, default: str = "False") -> bool:
+    value = os.getenv(name, default)
+    if value not in ("True", "False", "true", "false", "1", "0"):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
+    return value in ("True", "true", "1")
+
+
+def envint(name: str, default: int) -> int:
+    value = os.getenv(name)
+    return default if value in (None, "") else int(value)
+
+
+def envsecret(name: str) -> str | None:
+    """Read NAME, or the file named by NAME_FILE (for container secrets)."""
+    path = os.getenv(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.getenv(name) or None
+
+
+DATA_DIR = Path(os.getenv("OCTOPUS_DATA_DIR", "var")).resolve()
+
+
+def _secret_key() -> str:
+    # A key kept in the data directory survives restarts, so sessions stay valid.
+    key = envsecret("OCTOPUS_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("OCTOPUS_DEBUG")
+ALLOWED_HOSTS = os.getenv("OCTOPUS_ALLOWED_HOSTS", "*").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("OCTOPUS_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "channels",
+    "octopus.accounts",
+    "octopus.workers",
+    "octopus.jobs",
+    "octopus.runs",
+    "octopus.logs",
+    "octopus.alerts",
+    "octopus.cluster",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "octopus.accounts.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "octopus.urls"
+ASGI_APPLICATION = "octopus.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "builtins": ["octopus.lib.templatetags"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": parse_database_url(os.getenv("OCTOPUS_DATABASE_URL", ""), DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; keep default
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.getenv("OCTOPUS_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = os.getenv("OCTOPUS_STATIC_ROOT") or None  # only for collectstatic
+# Serve straight from the app folders: `octopus up` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Octopus itself.
+WORKER_HEARTBEAT_INTERVAL = envint("OCTOPUS_WORKER_HEARTBEAT_INTERVAL", 5)  # seconds
+WORKER_TIMEOUT = envint("OCTOPUS_WORKER_TIMEOUT", 30)  # seconds of silence before "offline"
+LEADER_LEASE_SECONDS = envint("OCTOPUS_LEADER_LEASE", 15)
+LOG_RETENTION_DAYS = envint("OCTOPUS_LOG_RETENTION_DAYS", 3)
+LOG_LINE_MAX_BYTES = envint("OCTOPUS_LOG_LINE_MAX_BYTES", 64 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "octopus": {"handlers": ["console"], "level": os.getenv("OCTOPUS_LOG_LEVEL", "INFO")},
+    },
+}

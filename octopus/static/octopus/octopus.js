@@ -1,0 +1,27 @@
+// Show every <time datetime="..."> in the viewer's own time zone.
+(function () {
+  function localize(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      if (el.dataset.localized) return;
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      el.title = el.textContent.trim() + " (UTC)";
+      el.textContent = d.toLocaleString(undefined, {
+        year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+      });
+      el.dataset.localized = "1";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localize(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { localize(e.target); });
+  // Keep the log scrolled to the bottom while new lines arrive, unless the reader scrolled up.
+  document.addEventListener("htmx:oobBeforeSwap", function () {
+    var log = document.getElementById("log");
+    if (log) log.dataset.stick = (log.scrollHeight - log.scrollTop - log.clientHeight < 40) ? "1" : "";
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var log = document.getElementById("log");
+    if (log && log.dataset.stick) log.scrollTop = log.scrollHeight;
+  });
+})();

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from octopus.accounts import views as accounts
+from octopus.jobs import views as jobs
+from octopus.runs import views as runs
+from octopus.workers import views as workers
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="job-list"), name="home"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("health", accounts.health, name="health"),
+    path("jobs/", jobs.job_list, name="job-list"),
+    path("jobs/new/", jobs.job_create, name="job-create"),
+    path("jobs/preview/", jobs.schedule_preview, name="schedule-preview"),
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
+    path("jobs/<int:job_id>/edit/", jobs.job_edit, name="job-edit"),
+    path("jobs/<int:job_id>/run/", jobs.job_run_now, name="job-run"),
+    path("runs/", runs.run_list, name="run-list"),
+    path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
+    path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
+    path("workers/", workers.worker_list, name="worker-list"),
+]

@@ -1,0 +1,125 @@
+"""The server side of the worker protocol, as plain synchronous functions.
+
+The WebSocket consumer calls these in a thread; tests can call them directly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from octopus.cluster.wakeups import wake_dispatcher
+from octopus.logs.ingest import store_lines
+from octopus.runs import lifecycle
+from octopus.runs.models import ACTIVE_STATES, Run, RunState
+from octopus.workers.models import Worker, WorkerState
+from octopus_agent import protocol
+
+IN_FLIGHT = (RunState.DISPATCHED, RunState.RUNNING)
+
+
+def worker_connected(worker: Worker, hello: dict[str, Any]) -> datetime:
+    """Record the hello; return the connection's stamp (compared on disconnect)."""
+    now = timezone.now()
+    Worker.objects.filter(pk=worker.pk).update(
+        hostname=str(hello.get("hostname", ""))[:255],
+        labels=[str(label)[:64] for label in hello.get("labels", [])][:100],
+        version=str(hello.get("version", ""))[:32],
+        state=WorkerState.DRAINING if hello.get("draining") else WorkerState.ONLINE,
+        last_seen=now,
+        connected_at=now,
+    )
+    wake_dispatcher()
+    return now
+
+
+def worker_disconnected(worker: Worker, stamp: datetime) -> None:
+    # Only if no newer connection of the same worker took over meanwhile.
+    Worker.objects.filter(pk=worker.pk, connected_at=stamp).update(connected_at=None)
+
+
+def runs_to_abandon(worker: Worker, running: list[int]) -> list[int]:
+    """Runs the worker says it is running that are no longer its own (given away or
+    ended while it was out of touch): it must kill them."""
+    if not running:
+        return []
+    still_ours = set(
+        Run.objects.filter(id__in=running, worker=worker, state__in=IN_FLIGHT).values_list(
+            "id", flat=True
+        )
+    )
+    return [run_id for run_id in running if run_id not in still_ours]
+
+
+def heartbeat(worker: Worker, message: dict[str, Any]) -> None:
+    load = message.get("load") or {}
+    state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
+    Worker.objects.filter(pk=worker.pk).exclude(token_hash="").update(
+        last_seen=timezone.now(),
+        load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
+        running_count=int(load.get("running", 0)),
+        state=state,
+    )
+
+
+def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
+    """Runs handed to this worker and not yet started, as specs to send."""
+    runs = (
+        Run.objects.filter(worker=worker, state=RunState.DISPATCHED)
+        .exclude(id__in=exclude)
+        .select_related("job")
+        .order_by("id")
+    )
+    return [run_spec(run) for run in runs]
+
+
+def run_spec(run: Run) -> protocol.RunSpec:
+    job = run.job
+    env = {str(k): str(v) for k, v in job.env.items()}
+    env.update(
+        OCTOPUS_RUN_ID=str(run.id),
+        OCTOPUS_JOB=job.name,
+        OCTOPUS_ATTEMPT=str(run.attempt),
+        OCTOPUS_CURSOR=run.cursor_start or "",
+    )
+    if run.scheduled_for:
+        env["OCTOPUS_SCHEDULED_FOR"] = run.scheduled_for.isoformat()
+    return protocol.RunSpec(
+        run_id=run.id,
+        job_name=job.name,
+        command=run.command,
+        env=env,
+        workdir=job.workdir,
+        run_as=job.run_as,
+        timeout=float(job.timeout),
+        heartbeat_timeout=float(job.heartbeat_timeout),
+    )
+
+
+def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
+    """Apply one spooled message idempotently. Return runs the worker must abandon."""
+    kind = message["type"]
+    run_id = int(message["run_id"])
+    with transaction.atomic():
+        if kind == protocol.LOG:
+            run = Run.objects.filter(id=run_id, worker=worker).first()
+            if run is not None:
+                store_lines(run, message["lines"])
+            return []
+        if kind == protocol.RUN_STARTED:
+            started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
+            if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
+                return [run_id]
+            return []
+        if kind == protocol.RUN_FINISHED:
+            lifecycle.finish_run(run_id, worker.id, message)
+            wake_dispatcher()  # a slot is free; queued runs of the job may go
+            return []
+    raise ValueError(f"not a spooled message type: {kind!r}")
+
+
+def active_run_count(worker: Worker) -> int:
+    return Run.objects.filter(worker=worker, state__in=ACTIVE_STATES).count()

@@ -1,0 +1,112 @@
+"""The agent's WebSocket: one connection per worker, driven by octopus_agent.protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from octopus.workers import agent_api, hub
+from octopus.workers.models import Worker
+from octopus.workers.tokens import authenticate_worker
+from octopus_agent import protocol
+
+log = logging.getLogger("octopus.workers")
+
+POLL_INTERVAL = 1.0  # seconds: look for runs even without a nudge (other replicas)
+
+
+def _bearer_token(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            if text.lower().startswith("bearer "):
+                return text[7:].strip()
+    return ""
+
+
+class AgentConsumer(AsyncWebsocketConsumer):
+    worker: Worker | None = None
+
+    async def connect(self) -> None:
+        self.worker = await database_sync_to_async(authenticate_worker)(_bearer_token(self.scope))
+        if self.worker is None:
+            log.warning("refused a worker connection: unknown, bad or revoked token")
+            await self.close()  # before accept: the handshake fails with HTTP 403
+            return
+        self.sent: set[int] = set()
+        self.stamp = None
+        self.wakeup: asyncio.Event | None = None
+        self.pusher: asyncio.Task | None = None
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.pusher:
+            self.pusher.cancel()
+        if self.worker is not None and self.wakeup is not None:
+            hub.unregister(self.worker.id, self.wakeup)
+        if self.worker is not None and self.stamp is not None:
+            await database_sync_to_async(agent_api.worker_disconnected)(self.worker, self.stamp)
+            log.info("worker %s disconnected", self.worker.name)
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, separators=(",", ":")))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        assert self.worker is not None
+        message = json.loads(text_data or bytes_data or b"{}")
+        kind = message.get("type")
+        if kind == protocol.HELLO:
+            await self._hello(message)
+        elif kind == protocol.HEARTBEAT:
+            await database_sync_to_async(agent_api.heartbeat)(self.worker, message)
+        elif kind in protocol.SPOOLED_TYPES:
+            abandon = await database_sync_to_async(agent_api.apply_spooled)(self.worker, message)
+            await self.send_json({"type": protocol.ACK, "upto": message["id"]})
+            for run_id in abandon:
+                await self._cancel(run_id, "this run was given to another worker")
+            if kind == protocol.RUN_FINISHED:
+                self.sent.discard(int(message["run_id"]))
+        else:
+            log.warning("worker %s sent an unknown message type %r", self.worker.name, kind)
+
+    async def _hello(self, hello: dict[str, Any]) -> None:
+        assert self.worker is not None
+        self.stamp = await database_sync_to_async(agent_api.worker_connected)(self.worker, hello)
+        await self.send_json(
+            {
+                "type": protocol.WELCOME,
+                "worker_id": self.worker.id,
+                "heartbeat_interval": settings.WORKER_HEARTBEAT_INTERVAL,
+            }
+        )
+        log.info("worker %s connected (%s)", self.worker.name, hello.get("hostname"))
+        abandon = await database_sync_to_async(agent_api.runs_to_abandon)(
+            self.worker, [int(r) for r in hello.get("running", [])]
+        )
+        for run_id in abandon:
+            await self._cancel(run_id, "this run was given to another worker while this one was away")
+        self.wakeup = hub.register(self.worker.id)
+        self.pusher = asyncio.create_task(self._push_runs())
+
+    async def _cancel(self, run_id: int, reason: str) -> None:
+        await self.send_json({"type": protocol.CANCEL, "run_id": run_id, "reason": reason, "grace": 5})
+
+    async def _push_runs(self) -> None:
+        """Send runs handed to this worker: at once when nudged, else every poll interval."""
+        assert self.worker is not None and self.wakeup is not None
+        while True:
+            self.wakeup.clear()  # before reading: a nudge from now on is not missed
+            specs = await database_sync_to_async(agent_api.pending_runs)(self.worker, self.sent)
+            for spec in specs:
+                await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
+                self.sent.add(spec.run_id)
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), POLL_INTERVAL)
+            except TimeoutError:
+                pass

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random strings, so a fast hash is enough: there is nothing to
+    # brute-force, and lookups by hash stay one indexed query.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class WorkerState(models.TextChoices):
+    ONLINE = "online", "Online"
+    DRAINING = "draining", "Draining"
+    OFFLINE = "offline", "Offline"
+
+
+class Worker(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=16, choices=WorkerState.choices, default="offline")
+    version = models.CharField(max_length=32, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    token_revoked_at = models.DateTimeField(null=True, blank=True)
+    # Load as last reported: cpu %, memory %, load average, runs in progress.
+    load = models.JSONField(default=dict, blank=True)
+    running_count = models.IntegerField(default=0)
+    last_seen = models.DateTimeField(null=True, blank=True, db_index=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_labels(self, wanted: list[str]) -> bool:
+        return set(wanted) <= set(self.labels)

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from octopus_agent.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""`octopus worker`: run the agent on this machine until SIGTERM/SIGINT (twice to force)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from pathlib import Path
+
+import click
+
+from octopus_agent.agent import Agent
+from octopus_agent.config import DRAIN_TIMEOUT, HEARTBEAT_INTERVAL, Config
+
+
+@click.command(name="worker", context_settings={"auto_envvar_prefix": "OCTOPUS_AGENT"})
+@click.option("--server", required=True, help="URL of an Octopus server, e.g. http://10.0.0.5:8000")
+@click.option("--token", required=True, help="This worker's token (OCTOPUS_AGENT_TOKEN).")
+@click.option("--name", default=socket.gethostname, show_default="host name")
+@click.option("--labels", default="", help="Extra labels, comma separated.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var/agent"),
+    show_default=True,
+    help="Where the outbox spool lives.",
+)
+@click.option("--heartbeat-interval", type=float, default=HEARTBEAT_INTERVAL, show_default=True)
+@click.option(
+    "--drain-timeout",
+    type=float,
+    default=DRAIN_TIMEOUT,
+    show_default=True,
+    help="Seconds to let running jobs finish after SIGTERM.",
+)
+@click.option("--no-detect-runtimes", is_flag=True, help="Do not probe for language runtimes.")
+@click.option("--log-level", default="INFO", show_default=True)
+def main(
+    server: str,
+    token: str,
+    name: str,
+    labels: str,
+    data_dir: Path,
+    heartbeat_interval: float,
+    drain_timeout: float,
+    no_detect_runtimes: bool,
+    log_level: str,
+) -> None:
+    """Run jobs sent by an Octopus server on this machine."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = Config(
+        server=server,
+        token=token,
+        name=name,
+        labels=[label.strip() for label in labels.split(",") if label.strip()],
+        data_dir=data_dir,
+        heartbeat_interval=heartbeat_interval,
+        drain_timeout=drain_timeout,
+        detect_runtimes=not no_detect_runtimes,
+    )
+    asyncio.run(_serve(config))
+
+
+async def _serve(config: Config) -> None:
+    agent = Agent(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, agent.request_stop)
+    await agent.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The agent's settings: each has a default, a command-line flag and an OCTOPUS_AGENT_* variable."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEARTBEAT_INTERVAL = 5.0  # seconds
+DRAIN_TIMEOUT = 60.0  # seconds a draining agent waits for its runs before killing them
+RECONNECT_MAX_DELAY = 5.0  # seconds between connection attempts, at most
+LOG_FLUSH_INTERVAL = 0.02  # seconds: output is batched this long before it is spooled
+MAX_LINE_BYTES = 64 * 1024
+SPOOL_MAX_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass
+class Config:
+    server: str  # http(s)://host:port of any Octopus server
+    token: str
+    name: str = field(default_factory=socket.gethostname)
+    labels: list[str] = field(default_factory=list)
+    data_dir: Path = Path("var/agent")
+    heartbeat_interval: float = HEARTBEAT_INTERVAL
+    drain_timeout: float = DRAIN_TIMEOUT
+    max_line_bytes: int = MAX_LINE_BYTES
+    spool_max_bytes: int = SPOOL_MAX_BYTES
+    detect_runtimes: bool = True
+
+    @property
+    def websocket_url(self) -> str:
+        from octopus_agent.protocol import AGENT_PATH
+
+        base = self.server.rstrip("/")
+        if base.startswith("https://"):
+            base = "wss://" + base.removeprefix("https://")
+        elif base.startswith("http://"):
+            base = "ws://" + base.removeprefix("http://")
+        return base + AGENT_PATH

@@ -1,0 +1,277 @@
+"""Run one command: a shell in its own process group, its output read line by line.
+
+The executor knows nothing of the server. It reports each output line to a callback and
+returns how the process ended; the agent turns both into protocol messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pwd
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from octopus_agent import protocol
+
+READ_CHUNK = 64 * 1024
+KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+PIPE_DRAIN = 5.0  # seconds to keep reading after the shell exits (children may hold pipes)
+
+LineCallback = Callable[[int, float, str, str], None]  # seq, ts, stream, text
+
+
+@dataclass(slots=True)
+class Outcome:
+    outcome: str
+    exit_code: int | None = None
+    signal: int | None = None
+    reason: str = ""
+    pid: int | None = None
+
+
+def decode_line(raw: bytes) -> str:
+    """Bytes to readable text: invalid UTF-8 as \\xNN escapes, NUL escaped (databases
+    refuse it), a trailing CR dropped."""
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+
+
+class LineSplitter:
+    """Cut a byte stream into lines; a line longer than `max_bytes` is cut with a marker."""
+
+    def __init__(self, max_bytes: int, emit: Callable[[str], None]) -> None:
+        self.max_bytes = max_bytes
+        self.emit = emit
+        self.buffer = bytearray()
+        self.discarding = 0  # bytes of an over-long line dropped so far
+
+    def feed(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            newline = self.buffer.find(b"\n")
+            if newline < 0:
+                if len(self.buffer) > self.max_bytes:
+                    self._cut()
+                return
+            line = bytes(self.buffer[:newline])
+            del self.buffer[: newline + 1]
+            if self.discarding:
+                self.discarding = 0
+                continue  # the rest of a line already cut and reported
+            if len(line) > self.max_bytes:
+                self.buffer[:0] = line + b"\n"
+                self._cut()
+                continue
+            self.emit(decode_line(line))
+
+    def _cut(self) -> None:
+        if self.discarding:
+            self.discarding += len(self.buffer)
+            self.buffer.clear()
+            return
+        head = bytes(self.buffer[: self.max_bytes])
+        rest = self.buffer[self.max_bytes :]
+        newline = rest.find(b"\n")
+        self.emit(f"{decode_line(head)} …[line cut at {self.max_bytes} bytes]")
+        if newline >= 0:
+            del self.buffer[: self.max_bytes + newline + 1]
+        else:
+            self.discarding = len(rest) or 1
+            self.buffer.clear()
+
+    def close(self) -> None:
+        if self.buffer and not self.discarding:
+            self.emit(decode_line(bytes(self.buffer)))
+        self.buffer.clear()
+
+
+def _account_kwargs(run_as: str) -> tuple[dict, dict[str, str]] | str:
+    """Popen kwargs and env for running as `run_as`, or the reason it cannot be done."""
+    if not run_as:
+        return {}, {}
+    try:
+        account = pwd.getpwnam(run_as)
+    except KeyError:
+        return f"could not start: no such account {run_as!r} on this worker"
+    if os.geteuid() == account.pw_uid:
+        return {}, {}
+    if os.geteuid() != 0:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        return (
+            f"could not start: the worker runs as {me!r}, not root, so it cannot run as {run_as!r}"
+        )
+    kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    env = {"HOME": account.pw_dir, "USER": run_as, "LOGNAME": run_as, "SHELL": account.pw_shell}
+    return kwargs, env
+
+
+class Execution:
+    """One run of one command. Call `run()` once; `cancel()` may be called any time."""
+
+    def __init__(
+        self,
+        spec: protocol.RunSpec,
+        on_line: LineCallback,
+        max_line_bytes: int = 64 * 1024,
+        on_start: Callable[[int], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.on_line = on_line
+        self.on_start = on_start
+        self.max_line_bytes = max_line_bytes
+        self.seq = 0
+        self.proc: asyncio.subprocess.Process | None = None
+        self.last_output = time.monotonic()
+        self._stop_reason: str | None = None  # outcome forced by us: timed_out, hung, ...
+        self._stop_detail = ""
+        self._killer: asyncio.Task | None = None
+
+    def _line(self, stream: str, text: str) -> None:
+        self.seq += 1
+        self.last_output = time.monotonic()
+        self.on_line(self.seq, time.time(), stream, text)
+
+    def system_line(self, text: str) -> None:
+        """A line of the agent's own about this run (why it was killed, ...)."""
+        self.seq += 1
+        self.on_line(self.seq, time.time(), protocol.SYSTEM, text)
+
+    async def run(self) -> Outcome:
+        spec = self.spec
+        account = _account_kwargs(spec.run_as)
+        if isinstance(account, str):
+            return Outcome(protocol.OUTCOME_START_FAILED, reason=account)
+        popen_kwargs, account_env = account
+        if spec.workdir and not Path(spec.workdir).is_dir():
+            return Outcome(
+                protocol.OUTCOME_START_FAILED,
+                reason=f"could not start: working directory {spec.workdir!r} does not exist",
+            )
+        env = {**os.environ, **account_env, **spec.env}
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                spec.command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # own process group: we kill the whole tree
+                cwd=spec.workdir or None,
+                env=env,
+                **popen_kwargs,
+            )
+        except OSError as exc:
+            return Outcome(protocol.OUTCOME_START_FAILED, reason=f"could not start: {exc}")
+        if self.on_start:
+            self.on_start(self.proc.pid)
+        readers = [
+            asyncio.create_task(self._read(self.proc.stdout, protocol.STDOUT)),
+            asyncio.create_task(self._read(self.proc.stderr, protocol.STDERR)),
+        ]
+        watchdog = asyncio.create_task(self._watch())
+        try:
+            returncode = await self._wait_exit(readers)
+        finally:
+            watchdog.cancel()
+        # Children that outlive the shell may hold the pipes open: read on a little, then stop.
+        _done, pending = await asyncio.wait(readers, timeout=PIPE_DRAIN)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.system_line("octopus: stopped reading output held open by leftover processes")
+            self.proc._transport.close()  # type: ignore[attr-defined]
+        if self._killer:
+            self._killer.cancel()
+        return self._outcome(returncode)
+
+    async def _wait_exit(self, readers: list[asyncio.Task]) -> int:
+        """The shell's exit status. On Python 3.11 `Process.wait()` also waits for the pipes
+        to close, which leftover children can delay forever, so watch the return code too."""
+        assert self.proc is not None
+        waiter = asyncio.ensure_future(self.proc.wait())
+        pending: set[asyncio.Future] = {waiter, *readers}
+        while True:
+            _done, pending = await asyncio.wait(
+                pending, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
+            )
+            if waiter.done() or all(r.done() for r in readers):
+                return await waiter
+            if self.proc.returncode is not None:
+                waiter.cancel()
+                return self.proc.returncode
+
+    def _outcome(self, returncode: int) -> Outcome:
+        pid = self.proc.pid if self.proc else None
+        if self._stop_reason:
+            return Outcome(
+                self._stop_reason,
+                exit_code=returncode if returncode >= 0 else None,
+                signal=-returncode if returncode < 0 else None,
+                reason=self._stop_detail,
+                pid=pid,
+            )
+        if returncode < 0:
+            sig = -returncode
+            return Outcome(
+                protocol.OUTCOME_EXITED,
+                signal=sig,
+                reason=f"killed by signal {signal.Signals(sig).name}",
+                pid=pid,
+            )
+        return Outcome(protocol.OUTCOME_EXITED, exit_code=returncode, pid=pid)
+
+    async def _read(self, stream: asyncio.StreamReader | None, name: str) -> None:
+        assert stream is not None
+        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(name, text))
+        while True:
+            data = await stream.read(READ_CHUNK)
+            if not data:
+                break
+            splitter.feed(data)
+        splitter.close()
+
+    async def _watch(self) -> None:
+        """Kill the run at its timeout, or when it has been silent for its heartbeat timeout."""
+        spec = self.spec
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(0.2)
+            now = time.monotonic()
+            if spec.timeout and now - started >= spec.timeout:
+                self.stop(protocol.OUTCOME_TIMED_OUT, f"timed out after {spec.timeout:g} s")
+                return
+            if spec.heartbeat_timeout and now - self.last_output >= spec.heartbeat_timeout:
+                self.stop(
+                    protocol.OUTCOME_HUNG,
+                    f"hung: no output or heartbeat for {spec.heartbeat_timeout:g} s",
+                )
+                return
+
+    def stop(self, outcome: str, detail: str, grace: float = KILL_GRACE) -> None:
+        """SIGTERM the process group now and SIGKILL it after `grace` seconds."""
+        if self.proc is None or self.proc.returncode is not None or self._stop_reason:
+            return
+        self._stop_reason = outcome
+        self._stop_detail = detail
+        self.system_line(f"octopus: {detail}; sending SIGTERM to the process group")
+        self._signal_group(signal.SIGTERM)
+        self._killer = asyncio.create_task(self._kill_later(grace))
+
+    async def _kill_later(self, grace: float) -> None:
+        await asyncio.sleep(grace)
+        if self.proc and self.proc.returncode is None:
+            self.system_line(f"octopus: still running {grace:g} s after SIGTERM; sending SIGKILL")
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: int) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)

@@ -1,0 +1,77 @@
+"""The agent's connection to a server. The agent only sees `ServerLink`: send, receive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Protocol
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+
+class LinkDown(Exception):
+    """The connection to the server is gone or could not be made."""
+
+
+class LinkRefused(LinkDown):
+    """The server refused this worker (unknown, bad or revoked token)."""
+
+
+class ServerLink(Protocol):
+    async def open(self) -> None: ...
+    async def send(self, message: dict[str, Any]) -> None: ...
+    async def receive(self) -> dict[str, Any]: ...
+    async def close(self) -> None: ...
+
+
+class WebSocketLink:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+        self.ws: ClientConnection | None = None
+        # The heartbeat and the sender share the connection; one frame at a time.
+        self._send_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        try:
+            self.ws = await connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {self.token}"},
+                max_size=None,  # log batches can be large; the server bounds them
+                open_timeout=10,
+                ping_interval=20,
+                ping_timeout=20,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status in (401, 403):
+                raise LinkRefused(
+                    f"the server refused this worker's token (HTTP {status})"
+                ) from None
+            raise LinkDown(f"the server answered HTTP {status}") from exc
+        except (OSError, TimeoutError) as exc:
+            raise LinkDown(str(exc) or exc.__class__.__name__) from exc
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.ws is None:
+            raise LinkDown("not connected")
+        try:
+            async with self._send_lock:
+                await self.ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        except ConnectionClosed as exc:
+            raise LinkDown(f"connection closed ({exc.rcvd.code if exc.rcvd else ''})") from exc
+
+    async def receive(self) -> dict[str, Any]:
+        if self.ws is None:
+            raise LinkDown("not connected")
+        try:
+            data = await self.ws.recv()
+        except ConnectionClosed as exc:
+            raise LinkDown("connection closed") from exc
+        return json.loads(data)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None

@@ -1,0 +1,107 @@
+"""The agent's outbox: every message the server must receive is written here first.
+
+A SQLite file on local disk (stdlib only) keeps messages in order with increasing ids.
+They are deleted only when the server acknowledges them, so a dead link, a dead server or
+a restarted agent loses nothing: whatever is left is sent again, in order, and the server
+stores each message idempotently. The outbox is bounded: past `max_bytes` it refuses new
+log batches (the caller counts and reports the dropped lines) but always accepts run
+results, so a run's final state is never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("octopus_agent.spool")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_runs (
+    run_id INTEGER PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+"""
+
+
+class SpoolFull(Exception):
+    """The outbox is full; the message was not stored."""
+
+
+class Spool:
+    def __init__(self, path: Path, max_bytes: int = 1024 * 1024 * 1024) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.max_bytes = max_bytes
+        # isolation_level=None: we open transactions ourselves, one per append.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._bytes = self._measure()
+        self.full_warned = False
+
+    def _measure(self) -> int:
+        row = self.db.execute("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM outbox").fetchone()
+        return int(row[0])
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
+
+    def append(self, msg_type: str, body: dict[str, Any], *, force: bool = False) -> int:
+        """Store one message and return its id. Raise SpoolFull unless `force`."""
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        if not force and self._bytes + len(text) > self.max_bytes:
+            if not self.full_warned:
+                log.warning(
+                    "spool %s is full (%d bytes): new log lines are dropped until the "
+                    "server takes the backlog",
+                    self.path,
+                    self._bytes,
+                )
+                self.full_warned = True
+            raise SpoolFull
+        cur = self.db.execute("INSERT INTO outbox (type, body) VALUES (?, ?)", (msg_type, text))
+        self._bytes += len(text)
+        return int(cur.lastrowid or 0)
+
+    def pending(self, after_id: int, limit: int = 200) -> list[tuple[int, str, dict[str, Any]]]:
+        rows = self.db.execute(
+            "SELECT id, type, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+    def ack(self, upto: int) -> None:
+        self.db.execute("DELETE FROM outbox WHERE id <= ?", (upto,))
+        self._bytes = self._measure()
+        if self.full_warned and self._bytes < self.max_bytes // 2:
+            self.full_warned = False
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    # Runs this agent has already accepted, so a run sent again after a reconnect (its
+    # result still in the outbox) is never started twice.
+    def mark_seen(self, run_id: int) -> bool:
+        """Record the run; return False when it was already seen."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO seen_runs (run_id, seen_at) VALUES (?, ?)",
+            (run_id, time.time()),
+        )
+        return cur.rowcount == 1
+
+    def forget_seen_before(self, cutoff: float) -> None:
+        self.db.execute("DELETE FROM seen_runs WHERE seen_at < ?", (cutoff,))
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,158 @@
+"""Drive real Octopus processes from tests: start `octopus up`, talk to it like a user."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_PASSWORD = "e2e-admin-password"
+
+JOB_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "command": "echo hello",
+    "args_text": "",
+    "tags_text": "",
+    "schedule": "",
+    "time_zone": "UTC",
+    "enabled": "on",
+    "misfire_policy": "run_once",
+    "target_worker": "",
+    "target_labels_text": "",
+    "routing": "first",
+    "run_as": "",
+    "workdir": "",
+    "env_text": "",
+    "concurrency": "skip",
+    "max_parallel": "1",
+    "timeout": "0",
+    "heartbeat_timeout": "0",
+    "retries": "0",
+    "retry_backoff": "10",
+    "retry_backoff_kind": "fixed",
+    "alert_level": "error",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class OctopusUp:
+    """`octopus up` as a subprocess on its own data directory and port."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, env: dict | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / "octopus-up.log"
+        self.env = {
+            **os.environ,
+            "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **(env or {}),
+        }
+        for name in ("OCTOPUS_DATA_DIR", "OCTOPUS_SECRET_KEY", "DJANGO_SETTINGS_MODULE"):
+            self.env.pop(name, None)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> OctopusUp:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "octopus.cli", "up", "--data-dir", str(self.data_dir),
+             "--port", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+        )
+        wait_until(self._healthy, timeout, what=f"octopus up on {self.url} ({self.log_path})")
+        wait_until(lambda: "connected" in self.log(), timeout, what="the local worker")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.proc and self.proc.poll() is not None:
+            raise AssertionError(f"octopus up exited early:\n{self.log()}")
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 40) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def db(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.data_dir / "octopus.sqlite3", timeout=10)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        with self.db() as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+class Browserless:
+    """A logged-in user of the web UI over plain HTTP (forms, CSRF, redirects)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.Client(base_url=base_url, follow_redirects=True, timeout=10)
+
+    def csrf(self, path: str) -> str:
+        page = self.client.get(path)
+        page.raise_for_status()
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> httpx.Response:
+        token = self.csrf("/login/")
+        return self.client.post(
+            "/login/", data={"username": username, "password": password,
+                             "csrfmiddlewaretoken": token}
+        )
+
+    def create_job(self, **fields: Any) -> httpx.Response:
+        token = self.csrf("/jobs/new/")
+        data = {**JOB_DEFAULTS, **fields, "csrfmiddlewaretoken": token}
+        data = {k: v for k, v in data.items() if v is not None}
+        return self.client.post("/jobs/new/", data=data)
+
+    def run_now(self, job_id: int, args: str = "") -> httpx.Response:
+        token = self.csrf(f"/jobs/{job_id}/")
+        return self.client.post(
+            f"/jobs/{job_id}/run/", data={"args": args, "csrfmiddlewaretoken": token}
+        )
