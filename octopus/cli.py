@@ -63,8 +63,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
-              show_default=True, envvar="OCTOPUS_DATA_DIR", help="Database, keys and spool.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+    help="Database, keys and spool.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--worker-name", default="local", show_default=True)
@@ -105,10 +111,19 @@ def _banner(url: str, data_dir: Path, password: str | None) -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
-              show_default=True, envvar="OCTOPUS_DATA_DIR")
-@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="",
-              help="postgresql://… or mysql://…; empty: SQLite in the data directory.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+)
+@click.option(
+    "--database-url",
+    envvar="OCTOPUS_DATABASE_URL",
+    default="",
+    help="postgresql://… or mysql://…; empty: SQLite in the data directory.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def server(data_dir: Path, database_url: str, host: str, port: int) -> None:
@@ -127,8 +142,13 @@ def server(data_dir: Path, database_url: str, host: str, port: int) -> None:
         srv.stop()
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                "help_option_names": []})
+@main.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run a worker agent on this machine (see `octopus worker --help`)."""
@@ -139,8 +159,13 @@ def worker(ctx: click.Context) -> None:
 
 @main.command(name="worker-token")
 @click.argument("name")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
-              show_default=True, envvar="OCTOPUS_DATA_DIR")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+)
 def worker_token(name: str, data_dir: Path) -> None:
     """Create worker NAME (or give it a new token) and print its token."""
     _setup_django(data_dir.resolve())

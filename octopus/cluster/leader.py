@@ -27,11 +27,10 @@ def holder_id() -> str:
 def try_acquire(name: str, holder: str, ttl: float, now: datetime) -> bool:
     """Take or renew the lease; True when `holder` holds it until now + ttl."""
     expires = now + timedelta(seconds=ttl)
-    renewed = (
-        Lease.objects.filter(name=name, holder=holder).update(expires_at=expires)
-        or Lease.objects.filter(name=name, expires_at__lt=now).update(
-            holder=holder, expires_at=expires, acquired_at=now
-        )
+    renewed = Lease.objects.filter(name=name, holder=holder).update(
+        expires_at=expires
+    ) or Lease.objects.filter(name=name, expires_at__lt=now).update(
+        holder=holder, expires_at=expires, acquired_at=now
     )
     if renewed:
         return True

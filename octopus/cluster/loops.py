@@ -91,10 +91,17 @@ class Loops:
         self.leadership = Leadership(settings.LEADER_LEASE_SECONDS, self.stop_event)
         self.threads = [
             self.leadership,
-            Loop("scheduler", _fire, self.leadership, self.stop_event, _next_firing,
-                 wakeups.scheduler),
-            Loop("dispatcher", _dispatch, self.leadership, self.stop_event, 0.5,
-                 wakeups.dispatcher),
+            Loop(
+                "scheduler",
+                _fire,
+                self.leadership,
+                self.stop_event,
+                _next_firing,
+                wakeups.scheduler,
+            ),
+            Loop(
+                "dispatcher", _dispatch, self.leadership, self.stop_event, 0.5, wakeups.dispatcher
+            ),
             Loop("monitor", _monitor, self.leadership, self.stop_event, 1.0),
         ]
 

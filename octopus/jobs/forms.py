@@ -102,9 +102,7 @@ class JobForm(forms.ModelForm):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not NAME.match(name):
-            raise forms.ValidationError(
-                "Use letters, digits, '.', '_' and '-' only (no spaces)."
-            )
+            raise forms.ValidationError("Use letters, digits, '.', '_' and '-' only (no spaces).")
         return name
 
     def clean_args_text(self) -> list[str]:

@@ -64,9 +64,7 @@ def fire_job(job: Job, now: datetime) -> int:
     on_time = [t for t in firings if now - t <= MISFIRE_GRACE]
     missed = [t for t in firings if now - t > MISFIRE_GRACE]
     with transaction.atomic():
-        claimed = Job.objects.filter(pk=job.pk, next_fire_at=first).update(
-            next_fire_at=following
-        )
+        claimed = Job.objects.filter(pk=job.pk, next_fire_at=first).update(next_fire_at=following)
         if not claimed:
             return 0  # another scheduler took these firings
         created = _record_missed(job, missed, catch_up=not on_time)
@@ -89,7 +87,7 @@ def _record_missed(job: Job, missed: list[datetime], catch_up: bool) -> int:
             job,
             scheduled_for,
             RunState.SKIPPED,
-            reason=f"missed: the scheduler was not running at {scheduled_for:%Y-%m-%d %H:%M:%S} UTC",
+            reason=f"missed: the scheduler was down at {scheduled_for:%Y-%m-%d %H:%M:%S} UTC",
         )
     if run_latest:
         created += _queue_firing(job, missed[-1], reason="catch-up run for a missed firing")

@@ -33,8 +33,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
         last_runs[job.id] = (
             Run.objects.filter(job=job).exclude(state="skipped").order_by("-id").first()
         )
-    ctx = {"page": page, "search": search, "last_runs": last_runs,
-           "can_edit": has_role(request.user, "operator")}
+    ctx = {
+        "page": page,
+        "search": search,
+        "last_runs": last_runs,
+        "can_edit": has_role(request.user, "operator"),
+    }
     return render(request, "jobs/list.html", ctx)
 
 
@@ -82,8 +86,7 @@ def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
         with transaction.atomic():
             job = form.save()
             reschedule(job)
-            audit.record("job.update", request=request, obj=job, before=before,
-                         after=job.to_dict())
+            audit.record("job.update", request=request, obj=job, before=before, after=job.to_dict())
         wake_scheduler()
         messages.success(request, f"Job {job.name} saved.")
         return redirect("job-detail", job_id=job.pk)
@@ -100,8 +103,9 @@ def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
         return redirect("job-detail", job_id=job.pk)
     with transaction.atomic():
         run = queue_manual_run(job, request.user, args=form.cleaned_data["args"])
-        audit.record("run.manual", request=request, obj=job,
-                     after={"run": run.pk, "args": run.args})
+        audit.record(
+            "run.manual", request=request, obj=job, after={"run": run.pk, "args": run.args}
+        )
     messages.success(request, f"Run {run.pk} queued.")
     return redirect("run-detail", run_id=run.pk)
 

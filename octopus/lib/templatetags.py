@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django import template
-
-from octopus.lib.cron import CronError, zone
 
 register = template.Library()
 
@@ -15,14 +12,6 @@ register = template.Library()
 @register.filter
 def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key)
-
-
-@register.filter
-def in_zone(value: datetime, tz_name: str) -> datetime:
-    try:
-        return value.astimezone(zone(tz_name))
-    except CronError:
-        return value
 
 
 @register.filter

@@ -24,27 +24,30 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(Run.objects.select_related("job", "worker", "triggered_by"), pk=run_id)
+    run = _get_run(run_id)
     lines = list(LogLine.objects.filter(run=run).order_by("seq")[:LOG_PAGE])
+    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else 0, **_attempts(run)}
+    return render(request, "runs/detail.html", ctx)
+
+
+def _get_run(run_id: int) -> Run:
+    return get_object_or_404(Run.objects.select_related("job", "worker", "triggered_by"), pk=run_id)
+
+
+def _attempts(run: Run) -> dict:
+    """The earlier attempts of this run's retry chain, and the next one."""
     chain = []
     node = run
     while node.retry_of_id and len(chain) < 50:
         node = Run.objects.get(pk=node.retry_of_id)
         chain.append(node)
-    ctx = {
-        "run": run,
-        "lines": lines,
-        "after": lines[-1].seq if lines else 0,
-        "chain": list(reversed(chain)),
-        "retries": run.retries.all(),
-    }
-    return render(request, "runs/detail.html", ctx)
+    return {"chain": list(reversed(chain)), "retries": list(run.retries.all())}
 
 
 def run_log_tail(request: HttpRequest, run_id: int) -> HttpResponse:
     """New log lines after `after` (htmx polling while the run is active)."""
-    run = get_object_or_404(Run, pk=run_id)
+    run = _get_run(run_id)
     after = int(request.GET.get("after", 0) or 0)
     lines = list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:LOG_PAGE])
-    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else after}
+    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else after, **_attempts(run)}
     return render(request, "runs/_log_tail.html", ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -90,12 +91,16 @@ class AgentConsumer(AsyncWebsocketConsumer):
             self.worker, [int(r) for r in hello.get("running", [])]
         )
         for run_id in abandon:
-            await self._cancel(run_id, "this run was given to another worker while this one was away")
+            await self._cancel(
+                run_id, "this run was given to another worker while this one was away"
+            )
         self.wakeup = hub.register(self.worker.id)
         self.pusher = asyncio.create_task(self._push_runs())
 
     async def _cancel(self, run_id: int, reason: str) -> None:
-        await self.send_json({"type": protocol.CANCEL, "run_id": run_id, "reason": reason, "grace": 5})
+        await self.send_json(
+            {"type": protocol.CANCEL, "run_id": run_id, "reason": reason, "grace": 5}
+        )
 
     async def _push_runs(self) -> None:
         """Send runs handed to this worker: at once when nudged, else every poll interval."""
@@ -106,7 +111,5 @@ class AgentConsumer(AsyncWebsocketConsumer):
             for spec in specs:
                 await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
                 self.sent.add(spec.run_id)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), POLL_INTERVAL)
-            except TimeoutError:
-                pass

@@ -81,8 +81,16 @@ class OctopusUp:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "octopus.cli", "up", "--data-dir", str(self.data_dir),
-             "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "octopus.cli",
+                "up",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=self.env,
@@ -141,8 +149,8 @@ class Browserless:
     def login(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> httpx.Response:
         token = self.csrf("/login/")
         return self.client.post(
-            "/login/", data={"username": username, "password": password,
-                             "csrfmiddlewaretoken": token}
+            "/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
         )
 
     def create_job(self, **fields: Any) -> httpx.Response:

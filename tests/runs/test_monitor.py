@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from octopus.logs.models import LogLine
+from octopus.runs.models import Run
+from octopus.runs.monitor import mark_silent_workers_offline, purge_old_log_lines
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_silent_worker_goes_offline_and_its_runs_are_lost_and_retried(
+    make_job, make_worker, settings
+) -> None:
+    settings.WORKER_TIMEOUT = 30
+    now = timezone.now()
+    silent = make_worker("quiet", last_seen=now - timedelta(seconds=31))
+    alive = make_worker("alive", last_seen=now - timedelta(seconds=5))
+    job = make_job(retries=1, retry_backoff=0)
+    run = Run.objects.create(job=job, trigger="manual", worker=silent, state="running")
+    other = Run.objects.create(job=make_job("b"), trigger="manual", worker=alive, state="running")
+    assert mark_silent_workers_offline(now) == 1
+    silent.refresh_from_db()
+    run.refresh_from_db()
+    assert (silent.state, silent.connected_at) == ("offline", None)
+    assert run.state == "lost"
+    assert run.reason == "lost: worker quiet silent for 31 s"
+    retry = Run.objects.get(retry_of=run)
+    assert (retry.state, retry.attempt) == ("queued", 2)
+    assert Run.objects.get(pk=other.pk).state == "running"
+    assert mark_silent_workers_offline(now) == 0
+
+
+def test_old_log_lines_are_purged_in_batches(make_job, settings) -> None:
+    settings.LOG_RETENTION_DAYS = 3
+    now = timezone.now()
+    run = Run.objects.create(job=make_job(), trigger="manual", state="succeeded")
+    LogLine.objects.bulk_create(
+        [
+            LogLine(
+                run=run,
+                seq=i,
+                ts=now - timedelta(days=4),
+                stream="stdout",
+                level="info",
+                text="old",
+            )
+            for i in range(1, 6)
+        ]
+        + [LogLine(run=run, seq=6, ts=now, stream="stdout", level="info", text="new")]
+    )
+    assert purge_old_log_lines(now) == 5
+    assert list(LogLine.objects.values_list("text", flat=True)) == ["new"]
+    assert Run.objects.filter(pk=run.pk).exists()
