@@ -139,19 +139,22 @@ class Agent:
             return
         if not self.spool.mark_seen(spec.run_id):
             return  # sent again after a reconnect: already running or done here
-        self.run_tasks[spec.run_id] = asyncio.create_task(
-            self._execute(spec), name=f"run-{spec.run_id}"
-        )
-
-    async def _execute(self, spec: protocol.RunSpec) -> None:
-        run_id = spec.run_id
+        # Registered now, not when the task first runs, so that a cancel right behind the
+        # run message finds it.
         execution = Execution(
             spec,
-            on_line=partial(self._on_line, run_id),
+            on_line=partial(self._on_line, spec.run_id),
             max_line_bytes=self.config.max_line_bytes,
-            on_start=partial(self._on_started, run_id),
+            on_start=partial(self._on_started, spec.run_id),
         )
-        self.executions[run_id] = execution
+        self.executions[spec.run_id] = execution
+        self.run_tasks[spec.run_id] = asyncio.create_task(
+            self._execute(execution), name=f"run-{spec.run_id}"
+        )
+
+    async def _execute(self, execution: Execution) -> None:
+        spec = execution.spec
+        run_id = spec.run_id
         log.info("run %s of %s starting", run_id, spec.job_name)
         try:
             outcome = await execution.run()

@@ -144,6 +144,8 @@ class Execution:
 
     async def run(self) -> Outcome:
         spec = self.spec
+        if self._stop_reason:  # stopped before it started: never start it
+            return Outcome(self._stop_reason, reason=self._stop_detail)
         account = _account_kwargs(spec.run_as)
         if isinstance(account, str):
             return Outcome(protocol.OUTCOME_START_FAILED, reason=account)
@@ -169,6 +171,8 @@ class Execution:
             )
         except OSError as exc:
             return Outcome(protocol.OUTCOME_START_FAILED, reason=f"could not start: {exc}")
+        if self._stop_reason:  # stopped while the process was being started
+            self._signal_group(signal.SIGKILL)
         if self.on_start:
             self.on_start(self.proc.pid)
         readers = [
@@ -189,6 +193,10 @@ class Execution:
             self.proc._transport.close()  # type: ignore[attr-defined]
         if self._killer:
             self._killer.cancel()
+        if self._stop_reason:
+            # The shell is gone but what is left of a stopped run (a child that ignores
+            # SIGTERM) would outlive the cancelled killer: kill it now.
+            self._signal_group(signal.SIGKILL)
         return self._outcome(returncode)
 
     async def _wait_exit(self, readers: list[asyncio.Task]) -> int:
@@ -255,11 +263,14 @@ class Execution:
                 return
 
     def stop(self, outcome: str, detail: str, grace: float = KILL_GRACE) -> None:
-        """SIGTERM the process group now and SIGKILL it after `grace` seconds."""
-        if self.proc is None or self.proc.returncode is not None or self._stop_reason:
+        """SIGTERM the process group now and SIGKILL it after `grace` seconds. Before the
+        process has started, make `run()` not start it."""
+        if self._stop_reason or (self.proc is not None and self.proc.returncode is not None):
             return
         self._stop_reason = outcome
         self._stop_detail = detail
+        if self.proc is None:
+            return
         self.system_line(f"octopus: {detail}; sending SIGTERM to the process group")
         self._signal_group(signal.SIGTERM)
         self._killer = asyncio.create_task(self._kill_later(grace))

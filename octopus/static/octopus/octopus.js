@@ -12,6 +12,15 @@
       });
       el.dataset.localized = "1";
     });
+    // Log line times: HH:MM:SS.mmm in the viewer's zone.
+    root.querySelectorAll(".ts[data-epoch]").forEach(function (el) {
+      var d = new Date(parseFloat(el.dataset.epoch) * 1000);
+      if (isNaN(d)) return;
+      var pad = function (n, w) { return String(n).padStart(w || 2, "0"); };
+      el.textContent = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) +
+        "." + pad(d.getMilliseconds(), 3);
+      el.removeAttribute("data-epoch");
+    });
   }
   document.addEventListener("DOMContentLoaded", function () { localize(document); });
   document.addEventListener("htmx:afterSettle", function (e) { localize(e.target); });
@@ -22,6 +31,8 @@
   });
   document.addEventListener("htmx:oobAfterSwap", function () {
     var log = document.getElementById("log");
-    if (log && log.dataset.stick) log.scrollTop = log.scrollHeight;
+    if (!log) return;
+    localize(log);
+    if (log.dataset.stick) log.scrollTop = log.scrollHeight;
   });
 })();
