@@ -81,6 +81,9 @@ class Job(models.Model):
     env = models.JSONField(default=dict, blank=True)
     workdir = models.CharField(max_length=500, blank=True)
 
+    # Where this job's alerts go: {"channels": [channel ids], "users": [user ids]};
+    # empty means the default routing.
+    alert_routing = models.JSONField(default=dict, blank=True)
     alert_level = models.CharField(
         max_length=8, choices=[(lvl, lvl) for lvl in (*LEVELS, "none")], default="error"
     )
@@ -131,4 +134,5 @@ class Job(models.Model):
             "env": dict(self.env),
             "workdir": self.workdir,
             "alert_level": self.alert_level,
+            "alert_routing": dict(self.alert_routing),
         }

@@ -23,7 +23,8 @@ def test_ctrl_c_lets_the_running_job_finish_and_stores_its_result(tmp_path: Path
         job_id = int(re.search(r"/jobs/(\d+)/", str(page.url)).group(1))
         ui.run_now(job_id)
         wait_until(
-            lambda: up.query("SELECT 1 FROM runs_run WHERE state = 'running'"), 10,
+            lambda: up.query("SELECT 1 FROM runs_run WHERE state = 'running'"),
+            10,
             what="the run to start",
         )
         children = psutil.Process(up.proc.pid).children(recursive=True)
