@@ -79,6 +79,9 @@ class Agent:
             await asyncio.gather(*side_tasks, done_waiter, return_exceptions=True)
             for execution in self.executions.values():
                 execution.stop(protocol.OUTCOME_CANCELLED, "worker stopped", grace=0)
+            if self.run_tasks:
+                # Let the killed runs write their final report before the outbox closes.
+                await asyncio.wait(list(self.run_tasks.values()), timeout=10)
             await self.link.close()
             self.spool.close()
             log.info("worker %s stopped", self.config.name)
