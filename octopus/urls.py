@@ -19,6 +19,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/edit/", jobs.job_edit, name="job-edit"),
     path("jobs/<int:job_id>/run/", jobs.job_run_now, name="job-run"),
+    path("jobs/<int:job_id>/cursor/", jobs.job_cursor, name="job-cursor"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),

@@ -123,6 +123,28 @@ class OctopusUp:
         self._log.close()
         return self.proc.returncode
 
+    def worker_token(self, name: str) -> str:
+        """Create worker NAME (or renew its token) with the real `octopus worker-token`."""
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "octopus.cli",
+                "worker-token",
+                name,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip().splitlines()[-1]
+
+    def start_worker(self, name: str, labels: str = "", token: str | None = None) -> Worker:
+        return Worker(self, name, labels, token or self.worker_token(name)).start()
+
     def db(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.data_dir / "octopus.sqlite3", timeout=10)
         conn.row_factory = sqlite3.Row
@@ -131,6 +153,59 @@ class OctopusUp:
     def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self.db() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+class Worker:
+    """A real `octopus worker` agent process connected to a server."""
+
+    def __init__(self, server: OctopusUp, name: str, labels: str, token: str) -> None:
+        self.server = server
+        self.name = name
+        self.labels = labels
+        self.token = token
+        self.log_path = server.data_dir / f"worker-{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "octopus_agent",
+                "--server",
+                self.server.url,
+                "--name",
+                self.name,
+                "--labels",
+                self.labels,
+                "--no-detect-runtimes",
+                "--data-dir",
+                str(self.server.data_dir / f"agent-{self.name}"),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**self.server.env, "OCTOPUS_AGENT_TOKEN": self.token},
+            start_new_session=True,
+        )
+        wait_until(lambda: "connected to" in self.log(), 30, what=f"worker {self.name}")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
 
 
 class Browserless:
@@ -152,6 +227,15 @@ class Browserless:
             "/login/",
             data={"username": username, "password": password, "csrfmiddlewaretoken": token},
         )
+
+    def create_job_id(self, **fields: Any) -> int:
+        """Create a job through the form; return its id or fail with the form's errors."""
+        response = self.create_job(**fields)
+        match = re.search(r"/jobs/(\d+)/$", str(response.url))
+        if not match:
+            errors = re.findall(r'<div class="error" role="alert">([^<]+)<', response.text)
+            raise AssertionError(f"job not created: {errors or response.text[:1000]}")
+        return int(match.group(1))
 
     def create_job(self, **fields: Any) -> httpx.Response:
         token = self.csrf("/jobs/new/")
