@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from octopus.cluster.wakeups import wake_dispatcher
-from octopus.jobs.models import Backoff, Concurrency, Job
+from octopus.jobs.models import Backoff, Concurrency, Job, Routing
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
 from octopus_agent import protocol
 
@@ -54,6 +54,16 @@ def queue_manual_run(
                 reason=f"skipped: run {active} still active",
                 finished_at=timezone.now(),
             )
+    if job.routing == Routing.BROADCAST:
+        # One run per matching worker online now, as for a scheduled firing.
+        from octopus.runs.dispatch import available_workers
+        from octopus.runs.routing import eligible_workers
+
+        targets = eligible_workers(job, available_workers())
+        runs = [Run.objects.create(**fields, fanout_key=w.name) for w in targets]
+        if runs:
+            transaction.on_commit(wake_dispatcher)
+            return runs[0]
     run = Run.objects.create(**fields)
     transaction.on_commit(wake_dispatcher)
     return run
