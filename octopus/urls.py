@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from octopus.accounts import views as accounts
@@ -23,4 +23,5 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
     path("workers/", workers.worker_list, name="worker-list"),
+    path("", include("octopus.alerts.urls")),
 ]

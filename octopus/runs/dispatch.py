@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Concurrency, Job
 from octopus.runs.command import render_command
 from octopus.runs.models import Run, RunState
@@ -57,9 +58,14 @@ def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
     return result
 
 
-def _set_waiting_reason(run: Run, reason: str) -> None:
+def _set_waiting_reason(run: Run, reason: str, no_worker: bool = False) -> None:
     if run.reason != reason:
-        Run.objects.filter(id=run.id, state=RunState.QUEUED).update(reason=reason)
+        # Waiting for a worker starts now; waiting for anything else is not that.
+        run.no_worker_since = timezone.now() if no_worker else None
+        Run.objects.filter(id=run.id, state=RunState.QUEUED).update(
+            reason=reason, no_worker_since=run.no_worker_since
+        )
+        run.reason = reason
 
 
 def assign_queued_runs() -> int:
@@ -87,7 +93,9 @@ def assign_queued_runs() -> int:
             continue
         candidates = eligible_workers(job, workers, run.fanout_key)
         if not candidates:
-            _set_waiting_reason(run, f"waiting: no online worker matches {describe_target(job)}")
+            reason = f"waiting: no online worker matches {describe_target(job)}"
+            _set_waiting_reason(run, reason, no_worker=True)
+            alert_rules.run_waiting_for_worker(run, now)
             continue
         worker = pick_worker(job, candidates, last_worker.get(job.id))
         if _hand_over(run, job, worker):
@@ -96,6 +104,8 @@ def assign_queued_runs() -> int:
             by_id[worker.id].running_count += 1
             assigned += 1
             hub.nudge(worker.id)
+            if run.no_worker_alerted:
+                alert_rules.worker_found(run)
     return assigned
 
 
@@ -108,6 +118,7 @@ def _hand_over(run: Run, job: Job, worker: Worker) -> bool:
         cursor_start=cursor,
         command=render_command(job.command, run.args, cursor),
         reason="",
+        no_worker_since=None,
     )
     if updated:
         log.debug("run %s of %s → %s", run.id, job.name, worker.name)

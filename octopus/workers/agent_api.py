@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
@@ -32,6 +33,7 @@ def worker_connected(worker: Worker, hello: dict[str, Any]) -> datetime:
         last_seen=now,
         connected_at=now,
     )
+    alert_rules.worker_came_back(worker)
     wake_dispatcher()
     return now
 
