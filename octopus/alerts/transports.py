@@ -77,12 +77,10 @@ class Transport:
 
 
 def mask_url(url: str) -> str:
-    """The URL's scheme, host and path start; its token (path tail, query) hidden."""
+    """Scheme, host and the last 4 characters: enough to tell two hooks apart, while the
+    token in the path or query stays hidden."""
     parts = urlsplit(url)
-    path = parts.path
-    if len(path) > 12:
-        path = path[:12]
-    return f"{parts.scheme}://{parts.netloc}{path}…"
+    return f"{parts.scheme}://{parts.netloc}/…{url[-4:]}"
 
 
 class HttpTransport(Transport):
