@@ -63,8 +63,9 @@ class ChannelForm(forms.Form):
             field.widget.attrs["autocomplete"] = "off"
             if stored:
                 shown = transport_class(self.kind).masked(name, stored)
+                what = f"Set to {shown}" if name == "url" else "A secret is set"
                 field.required = False
-                field.help_text = f"Set ({shown}). Leave blank to keep it. {field.help_text}"
+                field.help_text = f"{what}. Leave blank to keep it. {field.help_text}"
                 if not self.base_fields[name].required:
                     self.fields[f"clear_{name}"] = forms.BooleanField(
                         required=False, label=f"Remove the {field.label.lower()}"

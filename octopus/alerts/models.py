@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -77,6 +78,20 @@ class Alert(models.Model):
         if self.worker_id:
             return f"worker {self.worker.name}"
         return "Octopus"
+
+    @property
+    def unnotified(self) -> int:
+        return max(0, self.count - self.notified_upto)
+
+    @property
+    def next_summary_at(self) -> datetime | None:
+        """When the occurrences not yet notified go out as a summary (None: nothing to
+        send, or acknowledged/resolved, which send no summaries)."""
+        if self.state != AlertState.OPEN or self.count <= self.notified_upto:
+            return None
+        if self.last_notified_at is None:
+            return None
+        return self.last_notified_at + timedelta(seconds=settings.ALERT_SUMMARY_INTERVAL)
 
     def to_dict(self) -> dict[str, Any]:
         """The alert as plain data: the payload of notifications and the audit trail."""

@@ -86,6 +86,13 @@ def mask_url(url: str) -> str:
 class HttpTransport(Transport):
     """A transport that POSTs JSON to a URL."""
 
+    @property
+    def url(self) -> str:
+        url = self.config.get("url")
+        if not url:
+            raise TransportError("no URL configured", permanent=True)
+        return str(url)
+
     def post(
         self,
         url: str,

@@ -121,3 +121,13 @@ def test_an_unknown_alert_is_a_404(client, operator) -> None:
     client.force_login(operator)
     assert client.get("/alerts/999/").status_code == 404
     assert client.post("/alerts/999/acknowledge/").status_code == 404
+
+
+def test_the_detail_page_says_when_the_summary_goes_out(client, viewer, make_job) -> None:
+    job = make_job("etl")
+    for _ in range(5):
+        alert = rules.raise_alert("run_failed", job=job, title="etl failed")
+    client.force_login(viewer)
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "1 message round sent, covering 1 of 5 occurrences." in page
+    assert "The other 4 go out as one summary at" in page

@@ -39,7 +39,7 @@ class DingTalkTransport(HttpTransport):
     secret_fields = ("url", "secret")
 
     def notify(self, message: Message) -> None:
-        url = self.config["url"]
+        url = self.url
         secret = self.config.get("secret")
         if secret:
             timestamp = int(time.time() * 1000)

@@ -33,7 +33,7 @@ class FeishuTransport(HttpTransport):
         if secret:
             timestamp = int(time.time())
             payload = {"timestamp": str(timestamp), "sign": sign(secret, timestamp), **payload}
-        reply = self.reply(self.post(self.config["url"], self.encode(payload)))
+        reply = self.reply(self.post(self.url, self.encode(payload)))
         code = reply.get("code", reply.get("StatusCode", 0))
         if code != 0:
             text = reply.get("msg") or reply.get("StatusMessage") or ""

@@ -24,4 +24,4 @@ class SlackTransport(HttpTransport):
     secret_fields = ("url",)
 
     def notify(self, message: Message) -> None:
-        self.post(self.config["url"], self.encode({"text": mrkdwn(message)}))
+        self.post(self.url, self.encode({"text": mrkdwn(message)}))

@@ -40,4 +40,4 @@ class WebhookTransport(HttpTransport):
         secret = self.config.get("secret")
         if secret:
             headers[SIGNATURE_HEADER] = signature(secret, body)
-        self.post(self.config["url"], body, headers)
+        self.post(self.url, body, headers)

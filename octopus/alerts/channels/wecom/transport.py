@@ -40,7 +40,7 @@ class WeComTransport(HttpTransport):
                 "msgtype": "markdown",
                 "markdown": {"content": cut(markdown(message), MAX_BYTES)},
             }
-        reply = self.reply(self.post(self.config["url"], self.encode(payload)))
+        reply = self.reply(self.post(self.url, self.encode(payload)))
         code = reply.get("errcode", 0)
         if code != 0:
             raise TransportError(
