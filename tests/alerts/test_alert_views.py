@@ -115,6 +115,11 @@ def test_the_nav_shows_the_open_count_and_the_dashboard_counts(client, viewer, a
     assert (counts["open"], counts["acknowledged"]) == (2, 1)
     assert counts["by_kind"] == {"run_failed": 1, "log_level": 1, "worker_offline": 1}
     assert 'id="open-alert-count" title="open alerts">2<' in client.get("/jobs/").content.decode()
+    for alert in alerts.values():
+        rules.resolve_by_hand(alert, viewer)
+    page = client.get("/alerts/").content.decode()
+    assert 'id="open-alert-count" title="open alerts" hidden>0<' in page
+    assert '<span class="sub" id="alert-counts">0 open · 0 acknowledged</span>' in page
 
 
 def test_an_unknown_alert_is_a_404(client, operator) -> None:

@@ -62,11 +62,15 @@ def test_set_up_a_channel_test_it_and_acknowledge_an_alert(
         expect(page.get_by_role("heading", name="always-fails")).to_be_visible()
 
         page.get_by_role("link", name=re.compile("Alerts")).click()
+        expect(page.locator("#open-alert-count")).to_be_hidden()
         row = page.locator("#alerts tbody tr").first
         expect(row).to_contain_text("always-fails failed: exit code 4", timeout=15_000)
-        expect(page.locator("#open-alert-count")).to_have_text("1")
-        # The list refreshes itself: the count grows while the job keeps failing.
+        # The list refreshes itself: the count grows while the job keeps failing, and the
+        # open counts in the heading and the nav follow (the page was loaded before any).
         expect(row.locator(".count")).to_have_text(re.compile(r"^[3-9]|\d\d"), timeout=20_000)
+        expect(page.locator("#alert-counts")).to_have_text("1 open · 0 acknowledged")
+        expect(page.locator("#open-alert-count")).to_be_visible()
+        expect(page.locator("#open-alert-count")).to_have_text("1")
         screenshot(page, "alerts-02-list")
         row.get_by_role("button", name="Acknowledge").click()
         expect(row).to_contain_text("Acknowledged")
