@@ -59,12 +59,17 @@ def runs_to_abandon(worker: Worker, running: list[int]) -> list[int]:
 def heartbeat(worker: Worker, message: dict[str, Any]) -> None:
     load = message.get("load") or {}
     state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
-    Worker.objects.filter(pk=worker.pk).exclude(token_hash="").update(
+    # Declared offline while its connection stayed up (the server was stalled): back now.
+    mine = Worker.objects.filter(pk=worker.pk).exclude(token_hash="")
+    came_back = mine.filter(state=WorkerState.OFFLINE).exists()
+    mine.update(
         last_seen=timezone.now(),
         load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
         running_count=int(load.get("running", 0)),
         state=state,
     )
+    if came_back:
+        alert_rules.worker_came_back(worker)
 
 
 def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:

@@ -136,3 +136,11 @@ def test_the_detail_page_says_when_the_summary_goes_out(client, viewer, make_job
     page = client.get(f"/alerts/{alert.pk}/").content.decode()
     assert "1 message round sent, covering 1 of 5 occurrences." in page
     assert "The other 4 go out as one summary at" in page
+
+
+def test_the_alerts_nav_link_is_active_on_alert_pages_only(client, operator, make_job) -> None:
+    job = make_job("etl")
+    client.force_login(operator)
+    active = 'class="active">Alerts'
+    assert active in client.get("/alerts/").content.decode()
+    assert active not in client.get(f"/jobs/{job.pk}/alerts/").content.decode()

@@ -35,3 +35,14 @@ def test_a_connecting_worker_without_alerts_queues_nothing(make_worker, make_cha
     make_channel()
     agent_api.worker_connected(make_worker("fine"), {"hostname": "fine"})
     assert not Delivery.objects.exists()
+
+
+def test_a_heartbeat_after_being_declared_offline_also_resolves(make_worker, settings) -> None:
+    settings.WORKER_TIMEOUT = 30
+    worker = make_worker("edge-2", last_seen=timezone.now() - timedelta(seconds=45))
+    mark_silent_workers_offline(timezone.now())
+    agent_api.heartbeat(worker, {"load": {"running": 0}})
+    alert = Alert.objects.get()
+    assert (alert.state, alert.resolution) == ("resolved", "worker edge-2 is back online")
+    agent_api.heartbeat(worker, {"load": {"running": 0}})  # an ordinary heartbeat: nothing
+    assert Alert.objects.filter(state="resolved").count() == 1
