@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
-if TYPE_CHECKING:
-    from octopus.alerts.transports import Transport
+from octopus.alerts.transports import Transport, transport_class
 
 
 class AlertKind(models.TextChoices):
@@ -142,14 +141,10 @@ class Channel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def transport(self) -> Transport:
-        from octopus.alerts.transports import transport_class
-
         return transport_class(self.kind)(self.config)
 
     def public_config(self) -> dict[str, Any]:
         """The config with every secret replaced by a mark that says whether it is set."""
-        from octopus.alerts.transports import transport_class
-
         transport = transport_class(self.kind)
         return {
             k: transport.masked(k, v) if k in transport.secret_fields else v

@@ -5,6 +5,7 @@ The WebSocket consumer calls these in a thread; tests can call them directly.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +16,12 @@ from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
+from octopus.runs.command import run_spec
 from octopus.runs.models import ACTIVE_STATES, Run, RunState
 from octopus.workers.models import Worker, WorkerState
 from octopus_agent import protocol
+
+log = logging.getLogger("octopus.workers")
 
 IN_FLIGHT = (RunState.DISPATCHED, RunState.RUNNING)
 
@@ -56,20 +60,25 @@ def runs_to_abandon(worker: Worker, running: list[int]) -> list[int]:
     return [run_id for run_id in running if run_id not in still_ours]
 
 
-def heartbeat(worker: Worker, message: dict[str, Any]) -> None:
+def heartbeat(worker: Worker, message: dict[str, Any], stamp: datetime | None = None) -> bool:
+    """Record load and liveness; False when the worker's token was revoked meanwhile.
+
+    `stamp` is the connection's: a worker the monitor declared offline while its connection
+    stayed open (a paused process, a stalled network) is routable again once it speaks."""
     load = message.get("load") or {}
     state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
-    # Declared offline while its connection stayed up (the server was stalled): back now.
     mine = Worker.objects.filter(pk=worker.pk).exclude(token_hash="")
     came_back = mine.filter(state=WorkerState.OFFLINE).exists()
-    mine.update(
+    updated = mine.update(
         last_seen=timezone.now(),
         load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
         running_count=int(load.get("running", 0)),
         state=state,
+        **({"connected_at": stamp} if stamp else {}),
     )
-    if came_back:
+    if updated and came_back:
         alert_rules.worker_came_back(worker)
+    return bool(updated)
 
 
 def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
@@ -81,29 +90,6 @@ def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
         .order_by("id")
     )
     return [run_spec(run) for run in runs]
-
-
-def run_spec(run: Run) -> protocol.RunSpec:
-    job = run.job
-    env = {str(k): str(v) for k, v in job.env.items()}
-    env.update(
-        OCTOPUS_RUN_ID=str(run.id),
-        OCTOPUS_JOB=job.name,
-        OCTOPUS_ATTEMPT=str(run.attempt),
-        OCTOPUS_CURSOR=run.cursor_start or "",
-    )
-    if run.scheduled_for:
-        env["OCTOPUS_SCHEDULED_FOR"] = run.scheduled_for.isoformat()
-    return protocol.RunSpec(
-        run_id=run.id,
-        job_name=job.name,
-        command=run.command,
-        env=env,
-        workdir=job.workdir,
-        run_as=job.run_as,
-        timeout=float(job.timeout),
-        heartbeat_timeout=float(job.heartbeat_timeout),
-    )
 
 
 def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
@@ -126,6 +112,26 @@ def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
             wake_dispatcher()  # a slot is free; queued runs of the job may go
             return []
     raise ValueError(f"not a spooled message type: {kind!r}")
+
+
+def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[int]:
+    """Apply messages in order in one transaction; return runs the worker must abandon.
+
+    A message that cannot be applied (malformed, or a bug) must not block the rest forever:
+    the batch is then applied one message at a time and the bad one is logged and skipped
+    (and acknowledged, or the agent would send it again and again)."""
+    try:
+        with transaction.atomic():
+            return [run_id for m in messages for run_id in apply_spooled(worker, m)]
+    except Exception:
+        log.exception("worker %s: a batch failed; applying it message by message", worker.name)
+    abandon: list[int] = []
+    for message in messages:
+        try:
+            abandon += apply_spooled(worker, message)
+        except Exception:
+            log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
+    return abandon
 
 
 def active_run_count(worker: Worker) -> int:
