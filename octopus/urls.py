@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from octopus.accounts import views as accounts
@@ -28,4 +28,5 @@ urlpatterns = [
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
+    path("", include("octopus.alerts.urls")),
 ]
