@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.urls import path
 from django.views.generic import RedirectView
 
+from octopus.accounts import token_pages
 from octopus.accounts import views as accounts
+from octopus.api.app import api
 from octopus.jobs import views as jobs
 from octopus.runs import views as runs
 from octopus.workers import views as workers
@@ -23,4 +25,9 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
     path("workers/", workers.worker_list, name="worker-list"),
+    path("api/v1/", api.urls),
+    path("account/tokens/", token_pages.token_list, name="api-tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/", token_pages.token_revoke, name="api-token-revoke"
+    ),
 ]

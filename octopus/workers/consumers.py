@@ -41,6 +41,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake fails with HTTP 403
             return
         self.sent: set[int] = set()
+        self.cancels_sent: set[int] = set()
         self.stamp = None
         self.wakeup: asyncio.Event | None = None
         self.pusher: asyncio.Task | None = None
@@ -103,7 +104,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
         )
 
     async def _push_runs(self) -> None:
-        """Send runs handed to this worker: at once when nudged, else every poll interval."""
+        """Send runs handed to this worker, and cancels asked for: at once when nudged,
+        else every poll interval."""
         assert self.worker is not None and self.wakeup is not None
         while True:
             self.wakeup.clear()  # before reading: a nudge from now on is not missed
@@ -111,5 +113,11 @@ class AgentConsumer(AsyncWebsocketConsumer):
             for spec in specs:
                 await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
                 self.sent.add(spec.run_id)
+            cancels = await database_sync_to_async(agent_api.runs_to_cancel)(
+                self.worker, self.cancels_sent
+            )
+            for run_id, reason in cancels:
+                await self._cancel(run_id, reason)
+                self.cancels_sent.add(run_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), POLL_INTERVAL)
