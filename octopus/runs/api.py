@@ -77,6 +77,7 @@ class RunFilters(Schema):
     after_id: int | None = Field(
         None, ge=0, le=ID_MAX, description="Only runs with a higher id (newer)."
     )
+    order: Literal["newest", "oldest"] = "newest"
 
 
 def runs_query():
@@ -106,7 +107,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters], page: Query[Page
         runs = runs.filter(worker__name=filters.worker)
     if filters.after_id is not None:
         runs = runs.filter(id__gt=filters.after_id)
-    return paged(request, runs.order_by("-id"), page)
+    return paged(request, runs.order_by("-id" if filters.order == "newest" else "id"), page)
 
 
 @router.get("/runs/{run_id}", response=RunOut, summary="One run")
