@@ -28,6 +28,14 @@ def _target(job: dict[str, Any]) -> str:
     return " ".join(parts) or "any"
 
 
+def _next(job: dict[str, Any]) -> str:
+    if not job["schedule"]:
+        return "manual runs only"
+    if not job["enabled"]:
+        return "disabled: no scheduled runs"
+    return f"next firing {when(job['next_fire_at'])}"
+
+
 def _last_run(job: dict[str, Any]) -> Any:
     last = job.get("last_run")
     if not last:
@@ -188,9 +196,7 @@ def create_job(client: Client, as_json: bool, name: str, **given: Any) -> None:
     if as_json:
         print_json(job)
     else:
-        out.print(
-            f"Created job {job['name']} (id {job['id']}), next firing {when(job['next_fire_at'])}."
-        )
+        out.print(f"Created job {job['name']} (id {job['id']}); {_next(job)}.")
 
 
 @jobs.command("edit")
@@ -217,7 +223,7 @@ def _toggle(client: Client, as_json: bool, name: str, action: str) -> None:
     if as_json:
         print_json(job)
     else:
-        out.print(f"Job {job['name']} {action}d; next firing {when(job['next_fire_at'])}.")
+        out.print(f"Job {job['name']} {action}d; {_next(job)}.")
 
 
 @jobs.command("enable")

@@ -70,14 +70,18 @@ def print_plan(result: dict[str, Any]) -> None:
             out.print(f"      {field}: {change['from']!r} → {change['to']!r}", markup=False)
     for name in result["deleted"]:
         out.print(f"[red]- delete[/red]  {name}")
-    counts = (
-        f"{len(result['created'])} to create, {len(result['updated'])} to update, "
-        f"{len(result['deleted'])} to delete, {len(result['unchanged'])} unchanged"
-    )
+    created, updated, deleted = (len(result[k]) for k in ("created", "updated", "deleted"))
+    unchanged = len(result["unchanged"])
     if result["dry_run"]:
-        out.print(f"Dry run: {counts}. Nothing was changed.")
+        out.print(
+            f"Dry run: {created} to create, {updated} to update, {deleted} to delete, "
+            f"{unchanged} unchanged. Nothing was changed."
+        )
     else:
-        out.print(f"Applied: {counts.replace('to ', '')}.")
+        out.print(
+            f"Applied: {created} created, {updated} updated, {deleted} deleted, "
+            f"{unchanged} unchanged."
+        )
 
 
 def apply_entries(

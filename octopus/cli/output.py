@@ -14,7 +14,7 @@ from rich.text import Text
 
 # Piped output keeps full rows (rich would squeeze them into 80 columns).
 out = Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, highlight=False)
 
 STATE_STYLES = {
     "succeeded": "green",
