@@ -165,7 +165,7 @@ def list_jobs(request: HttpRequest, filters: Query[JobFilters], page: Query[Page
         jobs = jobs.filter(target_worker__name=filters.worker)
     if filters.tag is not None:
         # Tags are a JSON list, and SQLite has no JSON "contains": filter ids in Python.
-        tagged = [job.id for job in jobs.only("id", "tags") if filters.tag in job.tags]
+        tagged = [pk for pk, tags in jobs.values_list("id", "tags") if filters.tag in tags]
         jobs = jobs.filter(id__in=tagged)
     return paged(request, jobs.order_by("name"), page)
 

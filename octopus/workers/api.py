@@ -49,6 +49,6 @@ def list_workers(request: HttpRequest, filters: Query[WorkerFilters], page: Quer
         workers = workers.filter(state=filters.state)
     if filters.label is not None:
         # Labels are a JSON list, and SQLite has no JSON "contains": filter ids in Python.
-        ids = [w.id for w in workers.only("id", "labels") if filters.label in w.labels]
+        ids = [pk for pk, labels in workers.values_list("id", "labels") if filters.label in labels]
         workers = workers.filter(id__in=ids)
     return paged(request, workers, page)

@@ -15,7 +15,9 @@ class Api:
         if method == "get":
             return self.client.get(url, query, headers=self.headers)
         return getattr(self.client, method)(
-            url, body if body is not None else {}, content_type="application/json",
+            url,
+            body if body is not None else {},
+            content_type="application/json",
             headers=self.headers,
         )
 
