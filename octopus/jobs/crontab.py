@@ -27,6 +27,7 @@ from typing import Any
 from octopus.lib import cron
 
 ENV_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+OPTION_VALUE = re.compile(r"^\d+[smhd]?$")
 JOB_NAME = re.compile(r"[^\w.-]+")
 MAX_NAME = 100
 # Programs whose first argument names the job better than they do.
@@ -54,6 +55,7 @@ INTERPRETERS = {
     "chronic",
     "run-parts",
 }
+SCRIPT_EXTENSIONS = {"sh", "bash", "py", "php", "pl", "rb", "js", "jar", "lua", "tcl"}
 TIME_FIELDS = 5
 IGNORED_VARIABLES = {
     "MAILTO": "MAILTO is not used: Octopus sends failures to alert channels",
@@ -101,10 +103,12 @@ def derive_name(command: str) -> str:
         words = words[3:]  # cd /srv/app && ./run.sh
     while len(words) > 1 and os.path.basename(words[0]) in INTERPRETERS:
         words.pop(0)
-        while len(words) > 1 and words[0].startswith("-"):
-            words.pop(0)  # python3 -u script.py, timeout -s KILL 60 cmd (close enough)
+        while len(words) > 1 and (words[0].startswith("-") or OPTION_VALUE.match(words[0])):
+            words.pop(0)  # python3 -u script.py, nice -n 10 cmd, timeout 60s cmd
     base = os.path.basename(words[0]) if words else ""
-    stem = base.split(".")[0] if not base.startswith(".") else base.lstrip(".")
+    stem, dot, extension = base.lstrip(".").rpartition(".")
+    if not dot or extension not in SCRIPT_EXTENSIONS:
+        stem = base.lstrip(".")  # cron.hourly stays whole; backup.sh → backup
     name = JOB_NAME.sub("-", stem).strip("-._")
     return name[:MAX_NAME] or "job"
 
