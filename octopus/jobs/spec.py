@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from octopus.jobs import models
 from octopus.lib import cron
 from octopus.lib.logline import LEVELS
 
@@ -31,10 +32,11 @@ MAX_INT = 2**31 - 1  # what every supported database stores in an integer column
 NAME_MESSAGE = "Use letters, digits, '.', '_' and '-' only (no spaces)."
 MAX_PARALLEL_MESSAGE = "At least 1."
 
-Routing = Literal["first", "round_robin", "least_loaded", "random", "broadcast"]
-Concurrency = Literal["allow", "skip", "queue"]
-BackoffKind = Literal["fixed", "exponential"]
-MisfirePolicy = Literal["run_once", "skip"]
+# The choices come from the model, so a new choice needs no second edit here.
+Routing = Literal[tuple(models.Routing.values)]  # type: ignore[valid-type]
+Concurrency = Literal[tuple(models.Concurrency.values)]  # type: ignore[valid-type]
+BackoffKind = Literal[tuple(models.Backoff.values)]  # type: ignore[valid-type]
+MisfirePolicy = Literal[tuple(models.Misfire.values)]  # type: ignore[valid-type]
 AlertLevel = Literal[(*LEVELS, "none")]  # type: ignore[valid-type]
 
 
