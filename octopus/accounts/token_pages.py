@@ -22,9 +22,11 @@ class TokenForm(forms.Form):
     )
 
 
+NEW_TOKEN_KEY = "octopus_new_api_token"
+
+
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
-    clear = None
     if request.method == "POST" and form.is_valid():
         token, clear = issue_token(request.user, form.cleaned_data["name"].strip())
         audit.record(
@@ -33,10 +35,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
             obj=token,
             after={"name": token.name, "prefix": token.prefix},
         )
-        form = TokenForm()
+        # Shown on the page this redirects to, once: a reload then neither shows it again
+        # nor posts the form a second time (which would make another token).
+        request.session[NEW_TOKEN_KEY] = clear
+        return redirect("api-tokens")
     ctx = {
         "form": form,
-        "new_token": clear,
+        "new_token": request.session.pop(NEW_TOKEN_KEY, None),
         "tokens": ApiToken.objects.filter(user=request.user),
         "role": role_of(request.user),
         "api_url": request.build_absolute_uri("/"),

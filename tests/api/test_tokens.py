@@ -59,7 +59,7 @@ def test_last_used_is_recorded(client, viewer) -> None:
 
 def test_the_page_makes_a_token_shown_once_and_audits_it(client, viewer) -> None:
     client.force_login(viewer)
-    response = client.post("/account/tokens/", {"name": "laptop CLI"})
+    response = client.post("/account/tokens/", {"name": "laptop CLI"}, follow=True)
     html = response.content.decode()
     clear = re.search(r'id="new-token">([^<]+)<', html).group(1)
     assert Api(client, clear).get("/me").json()["username"] == "victor"
