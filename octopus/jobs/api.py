@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, ValidationError, create_model, field_validator
@@ -70,8 +70,33 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
         return job.target_worker.name if job.target_worker else None
 
     @staticmethod
-    def resolve_last_run(job: Job) -> Run | None:
+    def resolve_last_run(job: Job) -> Run | dict[str, Any] | None:
+        if hasattr(job, "last_run_id"):  # annotated by with_last_run(): no query per job
+            if job.last_run_id is None:
+                return None
+            return {
+                "id": job.last_run_id,
+                "state": job.last_run_state,
+                "created": job.last_run_created,
+                "finished_at": job.last_run_finished_at,
+            }
         return job.runs.exclude(state="skipped").order_by("-id").first()
+
+
+def with_last_run(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """Each job with its latest run (skipped firings aside) in the same query, for lists."""
+    last = Run.objects.filter(job=OuterRef("pk")).exclude(state="skipped").order_by("-id")
+    return jobs.annotate(
+        **{
+            f"last_run_{name}": Subquery(last.values(column)[:1])
+            for name, column in (
+                ("id", "id"),
+                ("state", "state"),
+                ("created", "created"),
+                ("finished_at", "finished_at"),
+            )
+        }
+    )
 
 
 # PATCH: any subset of the spec's fields; the merged result must be a valid JobSpec.
@@ -173,7 +198,7 @@ def list_jobs(request: HttpRequest, filters: Query[JobFilters], page: Query[Page
         # Tags are a JSON list, and SQLite has no JSON "contains": filter ids in Python.
         tagged = [pk for pk, tags in jobs.values_list("id", "tags") if filters.tag in tags]
         jobs = jobs.filter(id__in=tagged)
-    return paged(request, jobs.order_by("name"), page)
+    return paged(request, with_last_run(jobs.order_by("name")), page)
 
 
 @router.post("/jobs", response={201: JobOut}, summary="Create a job")

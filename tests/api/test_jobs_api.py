@@ -86,6 +86,19 @@ def test_it_lists_with_filters(api_as, viewer, make_job, make_worker) -> None:
     assert names(worker="w1") == ["alpha"]
 
 
+def test_the_list_shows_each_jobs_last_run(api_as, viewer, make_job) -> None:
+    ran, idle = make_job("ran"), make_job("idle")
+    Run.objects.create(job=ran, trigger="manual", state="failed")
+    latest = Run.objects.create(job=ran, trigger="manual", state="succeeded")
+    Run.objects.create(job=ran, trigger="schedule", state="skipped")
+    items = api_as(viewer).get("/jobs").json()["items"]
+    last = {job["name"]: job["last_run"] for job in items}
+    assert last["idle"] is None
+    assert (last["ran"]["id"], last["ran"]["state"]) == (latest.id, "succeeded")
+    assert last["ran"]["created"].endswith("Z")
+    assert idle.id in [job["id"] for job in items]
+
+
 def test_it_reads_one_job_with_its_last_run(api_as, viewer, make_job) -> None:
     job = make_job("nightly", schedule="*/5 * * * *")
     run = Run.objects.create(job=job, trigger="manual", state="succeeded")
