@@ -3,7 +3,6 @@ use them, and the errors they get when something is off."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,15 +148,10 @@ def test_workers_and_alerts(cli: Cli, server: OctopusUp) -> None:
     workers = cli.json("workers", "ls")
     assert [(w["name"], w["state"]) for w in workers] == [("local", "online")]
     assert "local" in cli.run("workers", "ls").stdout
-    job_id = cli.json("jobs", "create", "alerting", "-c", "true")["id"]
-    # Raising alerts belongs to the alert rules; here one is put in place as they would.
-    with sqlite3.connect(server.data_dir / "octopus.sqlite3", timeout=10) as db:
-        db.execute(
-            "INSERT INTO alerts_alert (kind, state, job_id, title, detail, count, first_seen,"
-            " last_seen, notified_count) VALUES ('run_failed', 'open', ?, 'alerting failed', '',"
-            " 3, datetime('now'), datetime('now'), 0)",
-            (job_id,),
-        )
+    # A failing run raises an alert through the real alert rules.
+    cli.json("jobs", "create", "alerting", "-c", "exit 1")
+    cli.run("jobs", "run", "alerting", "-f", ok=False)
+    wait_until(lambda: cli.json("alerts", "ls"), 20, what="the alert")
     listed = cli.run("alerts", "ls").stdout
     assert "alerting failed" in listed and "run_failed" in listed
     alert_id = cli.json("alerts", "ls")[0]["id"]
