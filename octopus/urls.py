@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from octopus.accounts import views as accounts
 from octopus.jobs import views as jobs
+from octopus.logs import views as logs
 from octopus.runs import views as runs
 from octopus.workers import views as workers
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/run/", jobs.job_run_now, name="job-run"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
-    path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
+    path("runs/<int:run_id>/summary/", runs.run_summary, name="run-summary"),
+    path("runs/<int:run_id>/log.txt", logs.run_log_text, name="run-log-text"),
+    path("logs/", logs.log_search, name="log-search"),
     path("workers/", workers.worker_list, name="worker-list"),
 ]

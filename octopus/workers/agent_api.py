@@ -6,12 +6,14 @@ The WebSocket consumer calls these in a thread; tests can call them directly.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from octopus.cluster.wakeups import wake_dispatcher
+from octopus.logs import live
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
 from octopus.runs.models import ACTIVE_STATES, Run, RunState
@@ -113,9 +115,11 @@ def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
             started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
             if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
                 return [run_id]
+            transaction.on_commit(partial(live.nudge, run_id))  # its live viewers
             return []
         if kind == protocol.RUN_FINISHED:
             lifecycle.finish_run(run_id, worker.id, message)
+            transaction.on_commit(partial(live.nudge, run_id))
             wake_dispatcher()  # a slot is free; queued runs of the job may go
             return []
     raise ValueError(f"not a spooled message type: {kind!r}")
