@@ -173,5 +173,59 @@ def worker_token(name: str, data_dir: Path) -> None:
     click.echo(_local_worker_token(name))
 
 
+@main.command(name="enrollment-token")
+@click.option("--uses", default=1, show_default=True, help="How many workers it may enroll.")
+@click.option("--hours", default=24, show_default=True, help="How long it stays valid.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+)
+@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="")
+def enrollment_token(uses: int, hours: int, data_dir: Path, database_url: str) -> None:
+    """Create an enrollment token for new workers (`octopus worker --enroll TOKEN`)."""
+    from datetime import timedelta
+
+    _setup_django(data_dir.resolve(), database_url)
+    _migrate()
+    from octopus.accounts import audit
+    from octopus.workers.enrollment import create_enrollment_token
+
+    row, token = create_enrollment_token(
+        None, uses=uses, ttl=timedelta(hours=hours), note="created with the CLI"
+    )
+    audit.record(
+        "worker.enrollment_token", after={"prefix": row.prefix, "uses": uses, "via": "cli"}
+    )
+    click.echo(token)
+
+
+@main.command(name="revoke-worker")
+@click.argument("name")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+)
+@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="")
+def revoke_worker_command(name: str, data_dir: Path, database_url: str) -> None:
+    """Revoke worker NAME's token: its connection is refused from now on."""
+    _setup_django(data_dir.resolve(), database_url)
+    from octopus.accounts import audit
+    from octopus.workers.models import Worker
+    from octopus.workers.tokens import revoke_worker
+
+    worker = Worker.objects.filter(name=name).first()
+    if worker is None:
+        raise click.ClickException(f"no worker named {name!r}")
+    revoke_worker(worker)
+    audit.record("worker.revoke", obj=worker, after={"via": "cli"})
+    click.echo(f"revoked {name}")
+
+
 if __name__ == "__main__":
     main()

@@ -24,11 +24,12 @@ log = logging.getLogger("octopus")
 
 class ServerProcess:
     def __init__(self, host: str, port: int) -> None:
+        from octopus.cluster.leader import holder_id
         from octopus.cluster.loops import Loops
 
         self.host = host
         self.port = port
-        self.loops = Loops()
+        self.loops = Loops(holder_id(port))
         config = uvicorn.Config(
             "octopus.asgi:application",
             host=host,

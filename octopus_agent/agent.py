@@ -168,6 +168,14 @@ class Agent:
             self.executions.pop(run_id, None)
             self.run_tasks.pop(run_id, None)
         self._flush_run(run_id)
+        dropped = self.dropped.pop(run_id, 0)
+        if dropped:
+            # Said in the run's own log, so nobody mistakes the gap for silence.
+            execution.system_line(
+                f"octopus: {dropped} output line(s) were dropped: the worker's outbox was full "
+                "while the server was unreachable"
+            )
+            self._flush_run(run_id, force=True)
         self._spool(
             protocol.RUN_FINISHED, self._finished_body(run_id, outcome, execution.seq), force=True
         )
@@ -208,14 +216,14 @@ class Agent:
         else:
             self._flush_needed.set()
 
-    def _flush_run(self, run_id: int) -> None:
+    def _flush_run(self, run_id: int, force: bool = False) -> None:
         lines = self.buffers.pop(run_id, None)
         if not lines:
             return
         for start in range(0, len(lines), MAX_LINES_PER_MESSAGE):
             chunk = lines[start : start + MAX_LINES_PER_MESSAGE]
             try:
-                self.spool.append(protocol.LOG, {"run_id": run_id, "lines": chunk})
+                self.spool.append(protocol.LOG, {"run_id": run_id, "lines": chunk}, force=force)
             except SpoolFull:
                 self.dropped[run_id] = self.dropped.get(run_id, 0) + len(chunk)
         self._wake_sender.set()
@@ -309,6 +317,8 @@ class Agent:
                 self.spool.ack(int(message["upto"]))
             elif kind == protocol.RUN:
                 self._accept_run(protocol.RunSpec.from_dict(message["run"]))
+            elif kind == protocol.REFUSE:
+                raise LinkRefused(f"the server dropped this worker: {message.get('reason')}")
             elif kind == protocol.CANCEL:
                 execution = self.executions.get(int(message["run_id"]))
                 if execution:

@@ -11,12 +11,19 @@ from pathlib import Path
 import click
 
 from octopus_agent.agent import Agent
-from octopus_agent.config import DRAIN_TIMEOUT, HEARTBEAT_INTERVAL, Config
+from octopus_agent.config import DRAIN_TIMEOUT, HEARTBEAT_INTERVAL, SPOOL_MAX_BYTES, Config
+from octopus_agent.enrollment import EnrollmentFailed, enroll, saved_token
 
 
 @click.command(name="worker", context_settings={"auto_envvar_prefix": "OCTOPUS_AGENT"})
 @click.option("--server", required=True, help="URL of an Octopus server, e.g. http://10.0.0.5:8000")
-@click.option("--token", required=True, help="This worker's token (OCTOPUS_AGENT_TOKEN).")
+@click.option("--token", default="", help="This worker's token (or OCTOPUS_AGENT_TOKEN).")
+@click.option(
+    "--enroll",
+    "enrollment_token",
+    default="",
+    help="Enrollment token from an admin: traded for this worker's own token.",
+)
 @click.option("--name", default=socket.gethostname, show_default="host name")
 @click.option("--labels", default="", help="Extra labels, comma separated.")
 @click.option(
@@ -34,16 +41,25 @@ from octopus_agent.config import DRAIN_TIMEOUT, HEARTBEAT_INTERVAL, Config
     show_default=True,
     help="Seconds to let running jobs finish after SIGTERM.",
 )
+@click.option(
+    "--spool-max-mb",
+    type=int,
+    default=SPOOL_MAX_BYTES // 2**20,
+    show_default=True,
+    help="Disk the outbox may use while the server is unreachable.",
+)
 @click.option("--no-detect-runtimes", is_flag=True, help="Do not probe for language runtimes.")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(
     server: str,
     token: str,
+    enrollment_token: str,
     name: str,
     labels: str,
     data_dir: Path,
     heartbeat_interval: float,
     drain_timeout: float,
+    spool_max_mb: int,
     no_detect_runtimes: bool,
     log_level: str,
 ) -> None:
@@ -51,6 +67,18 @@ def main(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    token = token or saved_token(data_dir) or ""
+    if not token and enrollment_token:
+        try:
+            token = enroll(server, enrollment_token, name, data_dir)
+        except EnrollmentFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"enrolled as {name}; token saved in {data_dir}")
+    if not token:
+        raise click.UsageError(
+            "no token: pass --enroll with an enrollment token from an admin (first start) "
+            "or --token"
+        )
     config = Config(
         server=server,
         token=token,
@@ -59,6 +87,7 @@ def main(
         data_dir=data_dir,
         heartbeat_interval=heartbeat_interval,
         drain_timeout=drain_timeout,
+        spool_max_bytes=spool_max_mb * 2**20,
         detect_runtimes=not no_detect_runtimes,
     )
     asyncio.run(_serve(config))

@@ -7,7 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # Everything needs a logged-in user except these (login itself, health, static files).
-PUBLIC_PREFIXES = ("/login", "/health", "/static/", "/i18n/")
+# /agent/ authenticates workers by their own tokens, not sessions.
+PUBLIC_PREFIXES = ("/login", "/health", "/static/", "/i18n/", "/agent/")
 
 
 class LoginRequiredMiddleware:

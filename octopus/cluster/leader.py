@@ -20,7 +20,12 @@ log = logging.getLogger("octopus.leader")
 LEADER = "leader"
 
 
-def holder_id() -> str:
+def holder_id(port: int | None = None) -> str:
+    """Who holds the lease. With the port the server listens on, the id is stable across a
+    restart (only one process can listen there), so a restarted leader takes its lease back
+    at once instead of waiting for it to expire."""
+    if port:
+        return f"{socket.gethostname()}:{port}"
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -49,12 +54,13 @@ def release(name: str, holder: str) -> None:
 class Leadership(threading.Thread):
     """Keeps trying to hold the leader lease; `is_leader` says whether we hold it now."""
 
-    def __init__(self, ttl: float, stop: threading.Event) -> None:
+    def __init__(self, ttl: float, stop: threading.Event, holder: str | None = None) -> None:
         super().__init__(name="leader-lease", daemon=True)
         self.ttl = ttl
         self.stop = stop
-        self.holder = holder_id()
+        self.holder = holder or holder_id()
         self.is_leader = False
+        self.leader_since: datetime | None = None
         self.became_leader = threading.Event()
 
     def renew(self) -> None:
@@ -66,6 +72,7 @@ class Leadership(threading.Thread):
             held = False
         if held != self.is_leader:
             log.info("%s leadership (%s)", "took" if held else "lost", self.holder)
+            self.leader_since = timezone.now() if held else None
         self.is_leader = held
         if held:
             self.became_leader.set()

@@ -74,9 +74,15 @@ def _next_firing() -> float:
     return scheduler.seconds_until_next_firing(timezone.now(), cap=1.0)
 
 
-def _monitor() -> int:
+def _monitor(leadership: Leadership) -> int:
     now = timezone.now()
-    return monitor.mark_silent_workers_offline(now) + (monitor.purge_old_log_lines(now) and 1)
+    found = monitor.purge_old_log_lines(now) and 1
+    # Silence is judged only over time we watched: after a restart or a takeover, workers
+    # get one full timeout to reconnect before any is declared offline.
+    since = leadership.leader_since
+    if since and (now - since).total_seconds() >= settings.WORKER_TIMEOUT:
+        found += monitor.mark_silent_workers_offline(now)
+    return found
 
 
 def _dispatch() -> int:
@@ -86,9 +92,9 @@ def _dispatch() -> int:
 class Loops:
     """Leadership plus the scheduler, dispatcher and monitor loops."""
 
-    def __init__(self) -> None:
+    def __init__(self, holder: str | None = None) -> None:
         self.stop_event = threading.Event()
-        self.leadership = Leadership(settings.LEADER_LEASE_SECONDS, self.stop_event)
+        self.leadership = Leadership(settings.LEADER_LEASE_SECONDS, self.stop_event, holder)
         self.threads = [
             self.leadership,
             Loop(
@@ -102,7 +108,13 @@ class Loops:
             Loop(
                 "dispatcher", _dispatch, self.leadership, self.stop_event, 0.5, wakeups.dispatcher
             ),
-            Loop("monitor", _monitor, self.leadership, self.stop_event, 1.0),
+            Loop(
+                "monitor",
+                lambda: _monitor(self.leadership),
+                self.leadership,
+                self.stop_event,
+                1.0,
+            ),
         ]
 
     def start(self) -> None:

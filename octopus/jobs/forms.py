@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import zoneinfo
 from functools import cache
 
@@ -134,7 +135,17 @@ class JobForm(forms.ModelForm):
                 self.add_error("schedule", f"Invalid schedule: {exc}.")
         if data.get("max_parallel") == 0:
             self.add_error("max_parallel", "At least 1.")
+        if data.get("concurrency") == Concurrency.ALLOW and self._uses_cursor(data):
+            self.add_error(
+                "concurrency",
+                "This job uses a cursor, so its runs cannot overlap: parallel runs would "
+                "overwrite each other's checkpoints. Choose skip or queue.",
+            )
         return data
+
+    def _uses_cursor(self, data: dict) -> bool:
+        command = data.get("command") or ""
+        return bool(self.instance.cursor) or "{cursor}" in command or "OCTOPUS_CURSOR" in command
 
     def save(self, commit: bool = True) -> Job:
         job: Job = super().save(commit=False)
@@ -151,6 +162,12 @@ class JobForm(forms.ModelForm):
 
 class RunNowForm(forms.Form):
     args = forms.CharField(required=False, help_text="Temporary arguments for this run only.")
+    cursor = forms.CharField(
+        required=False, strip=False, help_text="Temporary cursor for this run only."
+    )
+
+    def clean_cursor(self) -> str | None:
+        return self.cleaned_data.get("cursor") or None
 
     def clean_args(self) -> list[str] | None:
         text = self.cleaned_data.get("args", "")
@@ -163,6 +180,8 @@ class RunNowForm(forms.Form):
 
 
 def _quote(arg: str) -> str:
-    import shlex
-
     return shlex.quote(arg)
+
+
+class CursorForm(forms.Form):
+    cursor = forms.CharField(required=False, strip=False, max_length=10_000)

@@ -20,8 +20,11 @@ from octopus.runs.models import ACTIVE_STATES, Run, RunState, Trigger
 
 log = logging.getLogger("octopus.scheduler")
 
-MISFIRE_GRACE = timedelta(seconds=5)  # later than this, a firing counts as missed
+# A firing later than this counts as missed (or half its period, for frequent jobs: an
+# every-second job 2 s late has missed a firing, not merely started late).
+MISFIRE_GRACE = timedelta(seconds=5)
 MAX_MISSED_RECORDED = 100
+MAX_FIRINGS_COUNTED = 100_000
 
 
 def compute_next_fire(job: Job, after: datetime) -> datetime | None:
@@ -56,13 +59,18 @@ def fire_job(job: Job, now: datetime) -> int:
     first = job.next_fire_at
     assert first is not None
     try:
-        firings = [first, *fire_times_between(job.schedule, job.time_zone, first, now)]
+        later = fire_times_between(job.schedule, job.time_zone, first, now, MAX_FIRINGS_COUNTED)
     except CronError:
         Job.objects.filter(pk=job.pk, next_fire_at=first).update(next_fire_at=None)
         return 0
+    firings = [first, *later]
     following = compute_next_fire(job, now)
-    on_time = [t for t in firings if now - t <= MISFIRE_GRACE]
-    missed = [t for t in firings if now - t > MISFIRE_GRACE]
+    on_time: list[datetime] = []
+    missed: list[datetime] = []
+    for firing, next_firing in zip(firings, [*firings[1:], following], strict=True):
+        period = (next_firing - firing) if next_firing else MISFIRE_GRACE * 2
+        late = now - firing > min(MISFIRE_GRACE, period / 2)
+        (missed if late else on_time).append(firing)
     with transaction.atomic():
         claimed = Job.objects.filter(pk=job.pk, next_fire_at=first).update(next_fire_at=following)
         if not claimed:
@@ -90,20 +98,20 @@ def _record_missed(job: Job, missed: list[datetime], catch_up: bool) -> int:
             reason=f"missed: the scheduler was down at {scheduled_for:%Y-%m-%d %H:%M:%S} UTC",
         )
     if run_latest:
-        created += _queue_firing(job, missed[-1], reason="catch-up run for a missed firing")
+        created += _queue_firing(job, missed[-1], note="catch-up run for a missed firing")
     return created
 
 
-def _queue_firing(job: Job, scheduled_for: datetime, reason: str = "") -> int:
+def _queue_firing(job: Job, scheduled_for: datetime, note: str = "") -> int:
     if job.routing == Routing.BROADCAST:
         from octopus.runs.dispatch import available_workers
         from octopus.runs.routing import eligible_workers
 
         workers = eligible_workers(job, available_workers())
         if not workers:
-            return _insert(job, scheduled_for, RunState.QUEUED, reason=reason)
+            return _insert(job, scheduled_for, RunState.QUEUED, note=note)
         return sum(
-            _insert(job, scheduled_for, RunState.QUEUED, reason=reason, fanout_key=w.name)
+            _insert(job, scheduled_for, RunState.QUEUED, note=note, fanout_key=w.name)
             for w in workers
         )
     if job.concurrency == Concurrency.SKIP:
@@ -117,11 +125,16 @@ def _queue_firing(job: Job, scheduled_for: datetime, reason: str = "") -> int:
             return _insert(
                 job, scheduled_for, RunState.SKIPPED, reason=f"skipped: run {active} still active"
             )
-    return _insert(job, scheduled_for, RunState.QUEUED, reason=reason)
+    return _insert(job, scheduled_for, RunState.QUEUED, note=note)
 
 
 def _insert(
-    job: Job, scheduled_for: datetime, state: str, reason: str = "", fanout_key: str = ""
+    job: Job,
+    scheduled_for: datetime,
+    state: str,
+    reason: str = "",
+    fanout_key: str = "",
+    note: str = "",
 ) -> int:
     try:
         with transaction.atomic():
@@ -132,6 +145,7 @@ def _insert(
                 fanout_key=fanout_key,
                 state=state,
                 reason=reason,
+                note=note,
                 args=job.default_args,
                 finished_at=timezone.now() if state == RunState.SKIPPED else None,
             )

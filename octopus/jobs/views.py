@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from octopus.accounts import audit
 from octopus.accounts.roles import has_role, require_role
 from octopus.cluster.wakeups import wake_scheduler
-from octopus.jobs.forms import JobForm, RunNowForm
+from octopus.jobs.forms import CursorForm, JobForm, RunNowForm
 from octopus.jobs.models import Job
 from octopus.jobs.scheduler import reschedule
 from octopus.lib import cron
 from octopus.runs.lifecycle import queue_manual_run
-from octopus.runs.models import Run
+from octopus.runs.models import Run, RunState
 
 PREVIEW_COUNT = 5
 
@@ -102,12 +102,41 @@ def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect("job-detail", job_id=job.pk)
     with transaction.atomic():
-        run = queue_manual_run(job, request.user, args=form.cleaned_data["args"])
-        audit.record(
-            "run.manual", request=request, obj=job, after={"run": run.pk, "args": run.args}
+        run = queue_manual_run(
+            job, request.user, args=form.cleaned_data["args"], cursor=form.cleaned_data["cursor"]
         )
-    messages.success(request, f"Run {run.pk} queued.")
+        audit.record(
+            "run.manual",
+            request=request,
+            obj=job,
+            after={"run": run.pk, "args": run.args, "cursor": run.cursor_start},
+        )
+    if run.state == RunState.SKIPPED:
+        messages.warning(request, f"Run {run.pk} {run.reason}.")
+    else:
+        messages.success(request, f"Run {run.pk} queued.")
     return redirect("run-detail", run_id=run.pk)
+
+
+@require_POST
+@require_role("operator")
+def job_cursor(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Set the job's cursor by hand (audited: it decides where the next run starts)."""
+    job = get_object_or_404(Job, pk=job_id)
+    form = CursorForm(request.POST)
+    if form.is_valid():
+        before = job.cursor
+        job.cursor = form.cleaned_data["cursor"]
+        job.save(update_fields=["cursor", "updated"])
+        audit.record(
+            "job.cursor",
+            request=request,
+            obj=job,
+            before={"cursor": before},
+            after={"cursor": job.cursor},
+        )
+        messages.success(request, "Cursor saved.")
+    return redirect("job-detail", job_id=job.pk)
 
 
 @require_GET

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from octopus.cluster.wakeups import wake_dispatcher
-from octopus.jobs.models import Backoff, Job
-from octopus.runs.models import FAILURE_STATES, Run, RunState, Trigger
+from octopus.jobs.models import Backoff, Concurrency, Job, Routing
+from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
 from octopus_agent import protocol
 
 log = logging.getLogger("octopus.runs")
@@ -31,14 +31,40 @@ def queue_manual_run(
     cursor: str | None = None,
     trigger: str = Trigger.MANUAL,
 ) -> Run:
-    """An ad-hoc run. Temporary args and cursor apply to this run only."""
-    run = Run.objects.create(
-        job=job,
-        trigger=trigger,
-        args=job.default_args if args is None else args,
-        cursor_start=cursor,
-        triggered_by=user if user and user.is_authenticated else None,
-    )
+    """An ad-hoc run. Temporary args and cursor apply to this run only. Under the `skip`
+    concurrency rule a run asked for while another is active is recorded as skipped."""
+    fields = {
+        "job": job,
+        "trigger": trigger,
+        "args": job.default_args if args is None else args,
+        "cursor_start": cursor,
+        "triggered_by": user if user and user.is_authenticated else None,
+    }
+    if job.concurrency == Concurrency.SKIP:
+        active = (
+            Run.objects.filter(job=job, state__in=ACTIVE_STATES)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if active is not None:
+            return Run.objects.create(
+                **fields,
+                state=RunState.SKIPPED,
+                reason=f"skipped: run {active} still active",
+                finished_at=timezone.now(),
+            )
+    if job.routing == Routing.BROADCAST:
+        # One run per matching worker online now, as for a scheduled firing.
+        from octopus.runs.dispatch import available_workers
+        from octopus.runs.routing import eligible_workers
+
+        targets = eligible_workers(job, available_workers())
+        runs = [Run.objects.create(**fields, fanout_key=w.name) for w in targets]
+        if runs:
+            transaction.on_commit(wake_dispatcher)
+            return runs[0]
+    run = Run.objects.create(**fields)
     transaction.on_commit(wake_dispatcher)
     return run
 
@@ -150,7 +176,7 @@ def after_failure(run: Run) -> Run | None:
         args=run.args,
         triggered_by=run.triggered_by,
         not_before=timezone.now() + retry_delay(job, run.attempt),
-        reason=f"attempt {run.attempt + 1} of {job.retries + 1}, after {run.state}",
+        note=f"attempt {run.attempt + 1} of {job.retries + 1}, after {run.state}",
     )
     log.info("run %s %s; retry %s queued", run.id, run.state, retry.id)
     transaction.on_commit(wake_dispatcher)

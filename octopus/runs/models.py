@@ -64,7 +64,10 @@ class Run(models.Model):
     )
     exit_code = models.IntegerField(null=True, blank=True)
     signal = models.IntegerField(null=True, blank=True)
+    # Why it ended this way (or why it is still waiting): "exit code 3", "hung: ...".
     reason = models.CharField(max_length=500, blank=True)
+    # Why it exists, when not obvious: "catch-up run for a missed firing", "attempt 2 of 3".
+    note = models.CharField(max_length=200, blank=True)
 
     # A queued run is not handed out before this (retry backoff).
     not_before = models.DateTimeField(null=True, blank=True)

@@ -56,14 +56,25 @@ def runs_to_abandon(worker: Worker, running: list[int]) -> list[int]:
     return [run_id for run_id in running if run_id not in still_ours]
 
 
-def heartbeat(worker: Worker, message: dict[str, Any]) -> None:
+def heartbeat(worker: Worker, message: dict[str, Any], stamp: datetime | None = None) -> bool:
+    """Record load and liveness; False when the worker's token was revoked meanwhile.
+
+    `stamp` is the connection's: a worker the monitor declared offline while its connection
+    stayed open (a paused process, a stalled network) is routable again once it speaks."""
     load = message.get("load") or {}
     state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
-    Worker.objects.filter(pk=worker.pk).exclude(token_hash="").update(
-        last_seen=timezone.now(),
-        load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
-        running_count=int(load.get("running", 0)),
-        state=state,
+    return bool(
+        Worker.objects.filter(pk=worker.pk)
+        .exclude(token_hash="")
+        .update(
+            last_seen=timezone.now(),
+            load={
+                k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load
+            },
+            running_count=int(load.get("running", 0)),
+            state=state,
+            **({"connected_at": stamp} if stamp else {}),
+        )
     )
 
 

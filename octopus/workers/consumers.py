@@ -65,7 +65,16 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if kind == protocol.HELLO:
             await self._hello(message)
         elif kind == protocol.HEARTBEAT:
-            await database_sync_to_async(agent_api.heartbeat)(self.worker, message)
+            if not await database_sync_to_async(agent_api.heartbeat)(
+                self.worker, message, self.stamp
+            ):
+                await self._refuse("this worker's token was revoked")
+                return
+            abandon = await database_sync_to_async(agent_api.runs_to_abandon)(
+                self.worker, [int(r) for r in message.get("running", [])]
+            )
+            for run_id in abandon:
+                await self._cancel(run_id, "this run was given to another worker")
         elif kind in protocol.SPOOLED_TYPES:
             abandon = await database_sync_to_async(agent_api.apply_spooled)(self.worker, message)
             await self.send_json({"type": protocol.ACK, "upto": message["id"]})
@@ -97,6 +106,12 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.wakeup = hub.register(self.worker.id)
         self.pusher = asyncio.create_task(self._push_runs())
 
+    async def _refuse(self, reason: str) -> None:
+        assert self.worker is not None
+        log.warning("dropping worker %s: %s", self.worker.name, reason)
+        await self.send_json({"type": protocol.REFUSE, "reason": reason})
+        await self.close(code=4003)
+
     async def _cancel(self, run_id: int, reason: str) -> None:
         await self.send_json(
             {"type": protocol.CANCEL, "run_id": run_id, "reason": reason, "grace": 5}
@@ -107,6 +122,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
         assert self.worker is not None and self.wakeup is not None
         while True:
             self.wakeup.clear()  # before reading: a nudge from now on is not missed
+            if hub.take_kick(self.worker.id):
+                await self._refuse("this worker's token was revoked")
+                return
             specs = await database_sync_to_async(agent_api.pending_runs)(self.worker, self.sent)
             for spec in specs:
                 await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})

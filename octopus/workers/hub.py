@@ -12,6 +12,7 @@ import threading
 
 _lock = threading.Lock()
 _connections: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+_kicked: set[int] = set()
 
 
 def register(worker_id: int) -> asyncio.Event:
@@ -33,6 +34,21 @@ def nudge(worker_id: int) -> None:
     if entry:
         loop, event = entry
         loop.call_soon_threadsafe(event.set)
+
+
+def kick(worker_id: int) -> None:
+    """Ask this process's connection of the worker (if any) to close (token revoked)."""
+    with _lock:
+        _kicked.add(worker_id)
+    nudge(worker_id)
+
+
+def take_kick(worker_id: int) -> bool:
+    with _lock:
+        if worker_id in _kicked:
+            _kicked.discard(worker_id)
+            return True
+    return False
 
 
 def connected_here() -> list[int]:

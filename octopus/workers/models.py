@@ -40,3 +40,25 @@ class Worker(models.Model):
 
     def has_labels(self, wanted: list[str]) -> bool:
         return set(wanted) <= set(self.labels)
+
+
+class EnrollmentToken(models.Model):
+    """A short-lived secret an admin hands to a new machine; the worker trades it for its
+    own token at enrollment. Only the hash is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # shown in the UI to tell tokens apart
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    uses_left = models.PositiveIntegerField(default=1)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.uses_left} use(s) left)"

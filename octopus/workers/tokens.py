@@ -28,3 +28,12 @@ def authenticate_worker(token: str) -> Worker | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     return Worker.objects.filter(token_hash=hash_token(token), token_revoked_at=None).first()
+
+
+def revoke_worker(worker: Worker) -> None:
+    """Revoke the worker's token and drop its connection at once."""
+    from octopus.workers import hub
+
+    revoke_worker_token(worker)
+    Worker.objects.filter(pk=worker.pk).update(state="offline", connected_at=None)
+    hub.kick(worker.pk)

@@ -1,10 +1,49 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections import defaultdict
 
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from octopus.accounts import audit
+from octopus.accounts.roles import has_role, require_role
+from octopus.runs.models import Run, RunState
+from octopus.workers.enrollment import create_enrollment_token
 from octopus.workers.models import Worker
+from octopus.workers.tokens import revoke_worker
 
 
 def worker_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "workers/list.html", {"workers": Worker.objects.order_by("name")})
+    workers = list(Worker.objects.order_by("name"))
+    current: dict[int, list[Run]] = defaultdict(list)
+    in_flight = Run.objects.filter(state__in=(RunState.DISPATCHED, RunState.RUNNING))
+    for run in in_flight.select_related("job").order_by("id")[:500]:
+        current[run.worker_id].append(run)
+    rows = [(w, current.get(w.id, [])) for w in workers]
+    ctx = {"rows": rows, "is_admin": has_role(request.user, "admin")}
+    return render(request, "workers/list.html", ctx)
+
+
+@require_role("admin")
+def worker_enrollment(request: HttpRequest) -> HttpResponse:
+    """Create an enrollment token and show the command that adds a worker."""
+    if request.method != "POST":
+        return render(request, "workers/enroll.html", {})
+    uses = max(1, min(int(request.POST.get("uses") or 1), 1000))
+    row, token = create_enrollment_token(request.user, uses=uses)
+    audit.record("worker.enrollment_token", request=request, after={"prefix": row.prefix,
+                                                                    "uses": uses})
+    server = request.build_absolute_uri("/").rstrip("/")
+    return render(request, "workers/enroll.html", {"token": token, "row": row, "server": server})
+
+
+@require_POST
+@require_role("admin")
+def worker_revoke(request: HttpRequest, worker_id: int) -> HttpResponse:
+    worker = get_object_or_404(Worker, pk=worker_id)
+    revoke_worker(worker)
+    audit.record("worker.revoke", request=request, obj=worker)
+    messages.success(request, f"Worker {worker.name} revoked: its token no longer works.")
+    return redirect("worker-list")

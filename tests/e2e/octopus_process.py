@@ -61,18 +61,17 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
 
 
 class OctopusUp:
-    """`octopus up` as a subprocess on its own data directory and port."""
+    """`octopus up` (or, in OctopusServer, `octopus server`) as a subprocess on its own data
+    directory and port."""
+
+    command = "up"
 
     def __init__(self, data_dir: Path, port: int | None = None, env: dict | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir / "octopus-up.log"
-        self.env = {
-            **os.environ,
-            "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            **(env or {}),
-        }
+        self.log_path = data_dir / f"octopus-{self.command}.log"
+        self.env = {**os.environ, "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         for name in ("OCTOPUS_DATA_DIR", "OCTOPUS_SECRET_KEY", "DJANGO_SETTINGS_MODULE"):
             self.env.pop(name, None)
         self.proc: subprocess.Popen | None = None
@@ -80,28 +79,18 @@ class OctopusUp:
     def start(self, timeout: float = 60) -> OctopusUp:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "octopus.cli",
-                "up",
-                "--data-dir",
-                str(self.data_dir),
-                "--port",
-                str(self.port),
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-        )
-        wait_until(self._healthy, timeout, what=f"octopus up on {self.url} ({self.log_path})")
-        wait_until(lambda: "connected" in self.log(), timeout, what="the local worker")
+        argv = [sys.executable, "-m", "octopus.cli", self.command]
+        argv += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
+        offset = len(self.log())
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
+        wait_until(self._healthy, timeout, what=f"octopus on {self.url} ({self.log_path})")
+        if self.command == "up":
+            wait_until(lambda: "connected" in self.log()[offset:], timeout, what="local worker")
         return self
 
     def _healthy(self) -> bool:
         if self.proc and self.proc.poll() is not None:
-            raise AssertionError(f"octopus up exited early:\n{self.log()}")
+            raise AssertionError(f"octopus {self.command} exited early:\n{self.log()}")
         try:
             return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
@@ -123,6 +112,30 @@ class OctopusUp:
         self._log.close()
         return self.proc.returncode
 
+    def kill(self) -> None:
+        """kill -9: no cleanup of any kind."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
+    def cli(self, *args: str) -> str:
+        """Run an `octopus` admin command against this instance's database."""
+        argv = [sys.executable, "-m", "octopus.cli", *args, "--data-dir", str(self.data_dir)]
+        out = subprocess.run(argv, env=self.env, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise AssertionError(f"octopus {' '.join(args)} failed: {out.stderr}")
+        return out.stdout
+
+    def worker_token(self, name: str) -> str:
+        """Create worker NAME (or renew its token) with the real `octopus worker-token`."""
+        return self.cli("worker-token", name).strip().splitlines()[-1]
+
+    def start_worker(self, name: str, labels: str = "", **options: Any) -> Worker:
+        if not options.get("enroll"):
+            options.setdefault("token", self.worker_token(name))
+        return Worker(self, name, labels, **options).start()
+
     def db(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.data_dir / "octopus.sqlite3", timeout=10)
         conn.row_factory = sqlite3.Row
@@ -131,6 +144,85 @@ class OctopusUp:
     def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self.db() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+class OctopusServer(OctopusUp):
+    """`octopus server`: no local worker; workers are started separately."""
+
+    command = "server"
+
+
+class Worker:
+    """A real `octopus worker` agent process connected to a server."""
+
+    def __init__(
+        self,
+        server: OctopusUp,
+        name: str,
+        labels: str = "",
+        token: str = "",
+        enroll: str = "",
+        extra_args: tuple[str, ...] = (),
+        prefix: tuple[str, ...] = (),
+        data_dir: Path | None = None,
+    ) -> None:
+        self.server = server
+        self.name = name
+        self.labels = labels
+        self.token = token
+        self.enroll = enroll
+        self.extra_args = extra_args
+        self.prefix = prefix  # e.g. ("runuser", "-u", "nobody", "--")
+        self.data_dir = data_dir or server.data_dir / f"agent-{name}"
+        self.log_path = server.data_dir / f"worker-{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> Worker:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        argv = [*self.prefix, sys.executable, "-m", "octopus_agent"]
+        argv += ["--server", self.server.url, "--name", self.name, "--labels", self.labels]
+        argv += ["--no-detect-runtimes", "--heartbeat-interval", "1"]
+        argv += ["--data-dir", str(self.data_dir), *self.extra_args]
+        if self.enroll:
+            argv += ["--enroll", self.enroll]
+        env = dict(self.server.env)
+        if self.token:
+            env["OCTOPUS_AGENT_TOKEN"] = self.token
+        self.offset = len(self.log())
+        self.proc = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        if wait:
+            wait_until(
+                lambda: "connected to" in self.log()[self.offset :],
+                30,
+                what=f"worker {self.name} ({self.log_path})",
+            )
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send a signal to the agent process only (not to the runs it started)."""
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            self.proc.wait()
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
 
 
 class Browserless:
@@ -152,6 +244,15 @@ class Browserless:
             "/login/",
             data={"username": username, "password": password, "csrfmiddlewaretoken": token},
         )
+
+    def create_job_id(self, **fields: Any) -> int:
+        """Create a job through the form; return its id or fail with the form's errors."""
+        response = self.create_job(**fields)
+        match = re.search(r"/jobs/(\d+)/$", str(response.url))
+        if not match:
+            errors = re.findall(r'<div class="error" role="alert">([^<]+)<', response.text)
+            raise AssertionError(f"job not created: {errors or response.text[:1000]}")
+        return int(match.group(1))
 
     def create_job(self, **fields: Any) -> httpx.Response:
         token = self.csrf("/jobs/new/")

@@ -74,15 +74,25 @@ def test_queue_concurrency_queues_behind_the_active_run(make_job) -> None:
 
 def test_missed_firings_with_run_once_queue_one_catch_up(make_job) -> None:
     scheduled_job(make_job, misfire_policy="run_once", concurrency="queue")
-    # The scheduler was down for a minute: 60 firings were missed.
+    # The scheduler was down for a minute: an every-second job missed 59 firings; the one
+    # of the current second is on time.
     scheduler.fire_due_jobs(T0 + timedelta(seconds=59, milliseconds=10))
     queued = Run.objects.filter(state="queued")
     skipped = Run.objects.filter(state="skipped")
-    # The last 6 s are still on time (grace 5 s); the rest is missed.
-    on_time = [T0 + timedelta(seconds=s) for s in range(55, 60)]
-    assert sorted(queued.values_list("scheduled_for", flat=True)) == on_time
-    assert skipped.count() == 55
+    assert list(queued.values_list("scheduled_for", flat=True)) == [T0 + timedelta(seconds=59)]
+    assert skipped.count() == 59
     assert all(r.startswith("missed:") for r in skipped.values_list("reason", flat=True))
+
+
+def test_a_frequent_job_late_by_half_its_period_has_missed_the_firing(make_job) -> None:
+    scheduled_job(make_job, schedule="*/10 * * * * *", concurrency="queue")
+    Job.objects.update(next_fire_at=T0)
+    scheduler.fire_due_jobs(T0 + timedelta(seconds=4))  # within min(5 s, 10 s / 2)
+    assert Run.objects.get().state == "queued"
+    Job.objects.update(next_fire_at=T0 + timedelta(seconds=10))
+    scheduler.fire_due_jobs(T0 + timedelta(seconds=16))  # 6 s late: missed, caught up
+    latest = Run.objects.latest("id")
+    assert (latest.state, latest.note) == ("queued", "catch-up run for a missed firing")
 
 
 def test_missed_firings_with_skip_run_none(make_job) -> None:
@@ -99,7 +109,7 @@ def test_missed_firings_with_run_once_and_nothing_on_time_run_the_latest(make_jo
     scheduler.fire_due_jobs(T0 + timedelta(hours=3, minutes=30))
     catch_up = Run.objects.get(state="queued")
     assert catch_up.scheduled_for == T0 + timedelta(hours=3)
-    assert catch_up.reason == "catch-up run for a missed firing"
+    assert catch_up.note == "catch-up run for a missed firing"
     assert Run.objects.filter(state="skipped").count() == 3
 
 

@@ -124,3 +124,53 @@ def test_login_and_failed_login_are_audited(client, operator) -> None:
     client.post("/login/", {"username": "oscar", "password": "pw-for-tests"})
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == ["user.login_failed", "user.login"]
+
+
+def test_a_job_with_a_cursor_refuses_allow_concurrency(client, operator) -> None:
+    client.force_login(operator)
+    response = client.post(
+        "/jobs/new/", job_form(command="etl --since {cursor}", concurrency="allow")
+    )
+    assert "This job uses a cursor, so its runs cannot overlap" in response.content.decode()
+    assert not Job.objects.exists()
+    response = client.post("/jobs/new/", job_form(command="etl --since {cursor}"))
+    assert Job.objects.get().concurrency == "skip"
+
+
+def test_a_hand_edit_of_the_cursor_is_audited(client, operator, viewer, make_job) -> None:
+    job = make_job("etl", cursor="100")
+    client.force_login(viewer)
+    assert client.post(f"/jobs/{job.id}/cursor/", {"cursor": "0"}).status_code == 403
+    client.force_login(operator)
+    client.post(f"/jobs/{job.id}/cursor/", {"cursor": "250"})
+    job.refresh_from_db()
+    assert job.cursor == "250"
+    event = AuditEvent.objects.get(action="job.cursor")
+    assert (event.before, event.after, event.actor) == (
+        {"cursor": "100"},
+        {"cursor": "250"},
+        operator,
+    )
+
+
+def test_run_now_with_a_temporary_cursor_leaves_the_job_cursor(client, operator, make_job) -> None:
+    job = make_job("etl", cursor="100")
+    client.force_login(operator)
+    client.post(f"/jobs/{job.id}/run/", {"args": "", "cursor": "42"})
+    run = Run.objects.get()
+    assert run.cursor_start == "42"
+    job.refresh_from_db()
+    assert job.cursor == "100"
+    assert AuditEvent.objects.get(action="run.manual").after["cursor"] == "42"
+
+
+def test_run_now_on_a_skip_job_with_an_active_run_is_recorded_skipped(
+    client, operator, make_job
+) -> None:
+    job = make_job("etl", concurrency="skip")
+    active = Run.objects.create(job=job, trigger="schedule", state="running")
+    client.force_login(operator)
+    response = client.post(f"/jobs/{job.id}/run/", {"args": ""}, follow=True)
+    run = Run.objects.exclude(pk=active.pk).get()
+    assert (run.state, run.reason) == ("skipped", f"skipped: run {active.id} still active")
+    assert f"skipped: run {active.id} still active" in response.content.decode()

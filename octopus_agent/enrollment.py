@@ -1,0 +1,47 @@
+"""Trade an enrollment token for this worker's own token, kept in the data directory."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import httpx
+
+TOKEN_FILE = "token"
+
+
+class EnrollmentFailed(Exception):
+    """The server refused the enrollment; the message says why."""
+
+
+def saved_token(data_dir: Path) -> str | None:
+    path = data_dir / TOKEN_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def save_token(data_dir: Path, token: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / TOKEN_FILE
+    # Created 0600 from the start: the token never sits readable by others.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+
+
+def enroll(server: str, enrollment_token: str, name: str, data_dir: Path) -> str:
+    url = server.rstrip("/") + "/agent/v1/enroll"
+    body = {"enrollment_token": enrollment_token, "name": name, "hostname": socket.gethostname()}
+    try:
+        response = httpx.post(url, json=body, timeout=15)
+    except httpx.HTTPError as exc:
+        raise EnrollmentFailed(f"cannot reach {server}: {exc}") from exc
+    if response.status_code != 200:
+        try:
+            reason = response.json().get("error", response.text)
+        except ValueError:
+            reason = response.text[:200]
+        raise EnrollmentFailed(f"enrollment refused (HTTP {response.status_code}): {reason}")
+    token = response.json()["worker_token"]
+    save_token(data_dir, token)
+    return token
