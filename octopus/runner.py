@@ -80,6 +80,7 @@ class LocalWorker:
             str(data_dir),
             "--drain-timeout",
             "10",
+            "--no-compression",  # same machine: compressing the link would only cost CPU
         ]
         self.env = {**os.environ, "OCTOPUS_AGENT_TOKEN": token}
         self.proc: subprocess.Popen | None = None

@@ -26,6 +26,7 @@ class Config:
     max_line_bytes: int = MAX_LINE_BYTES
     spool_max_bytes: int = SPOOL_MAX_BYTES
     detect_runtimes: bool = True
+    compression: bool = True  # permessage-deflate on the link (log text shrinks ~5x)
 
     @property
     def websocket_url(self) -> str:

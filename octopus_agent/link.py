@@ -21,14 +21,16 @@ class LinkRefused(LinkDown):
 class ServerLink(Protocol):
     async def open(self) -> None: ...
     async def send(self, message: dict[str, Any]) -> None: ...
+    async def send_text(self, text: str) -> None: ...  # a message already JSON-encoded
     async def receive(self) -> dict[str, Any]: ...
     async def close(self) -> None: ...
 
 
 class WebSocketLink:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, compression: bool = True) -> None:
         self.url = url
         self.token = token
+        self.compression = compression
         self.ws: ClientConnection | None = None
         # The heartbeat and the sender share the connection; one frame at a time.
         self._send_lock = asyncio.Lock()
@@ -39,6 +41,7 @@ class WebSocketLink:
                 self.url,
                 additional_headers={"Authorization": f"Bearer {self.token}"},
                 max_size=None,  # log batches can be large; the server bounds them
+                compression="deflate" if self.compression else None,
                 open_timeout=10,
                 ping_interval=20,
                 ping_timeout=20,
@@ -54,11 +57,14 @@ class WebSocketLink:
             raise LinkDown(str(exc) or exc.__class__.__name__) from exc
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
         if self.ws is None:
             raise LinkDown("not connected")
         try:
             async with self._send_lock:
-                await self.ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                await self.ws.send(text)
         except ConnectionClosed as exc:
             raise LinkDown(f"connection closed ({exc.rcvd.code if exc.rcvd else ''})") from exc
 

@@ -92,8 +92,11 @@ class LogConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         pass  # viewers only listen; resuming is by reconnecting with ?after=
 
-    async def send_json(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+    async def send_json(self, message: dict[str, Any] | str) -> None:
+        """Send a message; one already encoded (a frame of lines) goes as it is."""
+        if not isinstance(message, str):
+            message = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        await self.send(text_data=message)
 
 
 class RunLogConsumer(LogConsumer):

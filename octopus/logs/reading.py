@@ -1,43 +1,66 @@
 """Read a run's stored lines in order, by sequence number: what live viewers, the text
-download and the `octopus logs` command all use."""
+download and the `octopus logs` command all use. How lines are stored (chunks) stays
+behind these functions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from channels.db import DatabaseSyncToAsync
+from django.db import connections
 
-from octopus.lib.logline import LEVELS
-from octopus.logs.models import LogLine
+from octopus.logs.chunks import STREAM_LEVEL, letters_at_least, unpack
+from octopus.logs.models import LogChunk
 from octopus.runs.models import ACTIVE_STATES, Run, RunState
 
 PAGE = 1000  # lines per read
+CHUNKS_PER_QUERY = 100
 
 # Async readers (live viewers, downloads) read in their own threads: the one thread that
 # Channels gives database calls by default also stores the workers' lines, and a reader
-# must never hold it up.
+# must never hold it up. Each reader thread keeps its database connection: a live viewer
+# reads after every batch stored, and connecting each time cost more than the reading.
 READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="log-reader")
 
 
+def _in_reader_thread(fn: Callable[..., Any], args: tuple) -> Any:
+    try:
+        return fn(*args)
+    except Exception:
+        connections.close_all()  # this thread's: the next call starts from a fresh one
+        raise
+
+
 async def read_async(fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(*args) in a reader thread, its database connection closed afterwards."""
-    return await DatabaseSyncToAsync(fn, thread_sensitive=False, executor=READERS)(*args)
+    """fn(*args) in a reader thread."""
+    return await asyncio.get_running_loop().run_in_executor(READERS, _in_reader_thread, fn, args)
 
 
 class Line(NamedTuple):
     seq: int
-    ts: datetime  # aware UTC
+    ts: datetime  # aware UTC: when the worker read the line
     stream: str  # stdout | stderr | system
     level: str  # a LEVELS name, or "cursor"
     text: str
 
-    def to_wire(self) -> list[Any]:
-        """[seq, epoch seconds, stream, level, text], as live viewers receive it."""
-        return [self.seq, round(self.ts.timestamp(), 6), self.stream, self.level, self.text]
+
+def chunks_after(run_id: int, after_seq: int) -> Iterator[tuple[int, datetime, str, str]]:
+    """(first_seq, ts, kinds, text) of the run's chunks holding lines after after_seq."""
+    while True:
+        rows = list(
+            LogChunk.objects.filter(run_id=run_id, last_seq__gt=after_seq)
+            .order_by("last_seq")
+            .values_list("first_seq", "last_seq", "ts", "kinds", "text")[:CHUNKS_PER_QUERY]
+        )
+        for first_seq, _last, ts, kinds, text in rows:
+            yield first_seq, ts, kinds, text
+        if len(rows) < CHUNKS_PER_QUERY:
+            return
+        after_seq = rows[-1][1]
 
 
 def lines_after(
@@ -51,21 +74,19 @@ def lines_after(
     purged by retention.
     """
     run_id = run if isinstance(run, int) else run.id
-    q = LogLine.objects.filter(run_id=run_id, seq__gt=after_seq)
-    if min_level and min_level != "all":
-        q = q.filter(level__in=levels_at_least(min_level))
-    rows = q.order_by("seq").values_list("seq", "ts", "stream", "level", "text")[:limit]
-    return [Line(*row) for row in rows]
-
-
-def levels_at_least(threshold: str) -> list[str]:
-    """The stored level names at least as severe as threshold (a LEVELS name)."""
-    if threshold not in LEVELS:
-        raise ValueError(f"unknown level {threshold!r}; one of {', '.join(LEVELS)}")
-    names = list(LEVELS[: LEVELS.index(threshold) + 1])
-    if "info" in names:
-        names.append("cursor")  # cursor lines are progress info
-    return names
+    wanted = letters_at_least(min_level) if min_level and min_level != "all" else None
+    lines: list[Line] = []
+    for first_seq, ts, kinds, text in chunks_after(run_id, after_seq):
+        if wanted is not None and not wanted.intersection(kinds):
+            continue
+        for seq, kind, line in unpack(first_seq, kinds, text):
+            if seq <= after_seq or (wanted is not None and kind not in wanted):
+                continue
+            stream, level = STREAM_LEVEL[kind]
+            lines.append(Line(seq, ts, stream, level, line))
+            if len(lines) >= limit:
+                return lines
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from octopus.logs import live
-from octopus.logs.reading import RunStatus, latest_run_status, lines_after, run_status
+from octopus.logs.chunks import STREAM_LEVEL
+from octopus.logs.reading import RunStatus, chunks_after, latest_run_status, run_status
 
 POLL_INTERVAL = 0.5  # seconds: look again without a nudge (viewers of other replicas)
 READ_LINES = 2000  # lines per database read
 FRAME_BYTES = 256 * 1024  # text per WebSocket frame, about
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any] | str], Awaitable[None]]  # a message, or one encoded
 Read = Callable[..., Awaitable[Any]]  # read(sync_function, *args), off the event loop
 
 
@@ -65,13 +67,79 @@ class TailOptions:
         return cls(**numbers)
 
 
-def read_step(run_id: int, after: int, limit: int) -> tuple[RunStatus | None, list[list[Any]]]:
-    """The run's status, then its next lines. In that order: when the status says the run
-    is over, every line it will ever have is already stored and so is read here."""
+@dataclass(slots=True)
+class Step:
+    """One read: the run's status and, ready to send, its next lines and gaps."""
+
+    status: RunStatus | None
+    frames: list[str] = field(default_factory=list)  # "lines" and "gap" messages, as JSON
+    last: int = 0  # the seq the frames go up to
+    lines: int = 0
+
+
+def read_step(run_id: int, after: int, limit: int) -> Step:
+    """The run's status, then its lines after `after` (about `limit`; whole chunks).
+
+    In that order: when the status says the run is over, every line it will ever have is
+    already stored and so is read here. The JSON is written here, in a reader thread, and
+    the text of each line is encoded once for all the viewers' frames.
+    """
     status = run_status(run_id)
+    step = Step(status, last=after)
     if status is None:
-        return None, []
-    return status, [line.to_wire() for line in lines_after(run_id, after, limit)]
+        return step
+    frames, fragments = step.frames, []
+    expected, size = after + 1, 0
+
+    def flush() -> None:
+        frames.append(f'{{"type":"lines","run_id":{run_id},"lines":[{",".join(fragments)}]}}')
+        fragments.clear()
+
+    for first_seq, ts, kinds, text in chunks_after(run_id, after):
+        if first_seq > expected:
+            if fragments:
+                flush()
+            frames.append(_json(_gap(run_id, expected, first_seq - 1, "missing")))
+        texts = text.split("\n")
+        start = max(0, expected - first_seq)  # lines at or below `after` are not sent again
+        at = f",{round(ts.timestamp(), 3)!r},"
+        if len(kinds) == 1:
+            head = at + _KIND_JSON[kinds]
+            fragments += [
+                f"[{first_seq + i}{head}{_json_text(line)}]"
+                for i, line in enumerate(texts[start:], start)
+            ]
+        else:
+            fragments += [
+                f"[{first_seq + i}{at}{_KIND_JSON[kinds[i]]}{_json_text(texts[i])}]"
+                for i in range(start, len(texts))
+            ]
+        step.lines += len(texts) - start
+        expected = first_seq + len(texts)
+        size += len(text)
+        if size >= FRAME_BYTES:
+            flush()
+            size = 0
+        if step.lines >= limit:
+            break
+    if fragments:
+        flush()
+    step.last = expected - 1
+    return step
+
+
+def _gap(run_id: int, first: int, last: int, reason: str) -> dict[str, Any]:
+    return {"type": "gap", "run_id": run_id, "from": first, "to": last, "reason": reason}
+
+
+def _json(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+# JSON for a string (quotes and escapes; non-ASCII kept as is), in C.
+_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+# '"stream","level",' for each kind letter.
+_KIND_JSON = {kind: f'"{stream}","{level}",' for kind, (stream, level) in STREAM_LEVEL.items()}
 
 
 def _shown(status: RunStatus) -> tuple:
@@ -89,22 +157,8 @@ class Tail:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), POLL_INTERVAL)
 
-    async def _send_lines(self, run_id: int, lines: list[list[Any]]) -> None:
-        frame: list[list[Any]] = []
-        size = 0
-        for line in lines:
-            frame.append(line)
-            size += len(line[4]) + 40
-            if size >= FRAME_BYTES:
-                await self.send({"type": "lines", "run_id": run_id, "lines": frame})
-                frame, size = [], 0
-        if frame:
-            await self.send({"type": "lines", "run_id": run_id, "lines": frame})
-
     async def _gap(self, run_id: int, first: int, last: int, reason: str) -> None:
-        await self.send(
-            {"type": "gap", "run_id": run_id, "from": first, "to": last, "reason": reason}
-        )
+        await self.send(_gap(run_id, first, last, reason))
 
     async def follow_run(self, run_id: int, after: int = 0, tail: int | None = None) -> bool:
         """Send the run's lines after `after` until it is over and all are sent.
@@ -131,7 +185,8 @@ class Tail:
         lag = self.options.lag
         while True:
             event.clear()  # before reading: a nudge from now on is not missed
-            status, lines = await self.read(read_step, run_id, after, READ_LINES)
+            step = await self.read(read_step, run_id, after, READ_LINES)
+            status = step.status
             if status is None:
                 await self.send({"type": "error", "message": f"run {run_id} was deleted"})
                 return False
@@ -141,15 +196,13 @@ class Tail:
                 await self._gap(run_id, after + 1, skip_to, "skipped")
                 after = skip_to
                 continue
-            if lines:
-                if lines[0][0] > after + 1:
-                    await self._gap(run_id, after + 1, lines[0][0] - 1, "missing")
-                await self._send_lines(run_id, lines)
-                after = lines[-1][0]
+            for frame in step.frames:
+                await self.send(frame)
+            after = step.last
             if _shown(status) != shown:
                 shown = _shown(status)
                 await self.send({"type": "state", "run": status.to_wire()})
-            if len(lines) == READ_LINES:
+            if step.lines >= READ_LINES:
                 continue  # catching up: read on at once
             if not status.active:
                 if after < status.last_seq:

@@ -29,7 +29,7 @@ def log_search(request: HttpRequest) -> HttpResponse:
     rows = []
     if page is not None:
         text = form.cleaned_data.get("q") or ""
-        rows = [(line, highlight(line.text, text)) for line in page.lines]
+        rows = [(hit, highlight(hit.text, text)) for hit in page.hits]
     params = request.GET.copy()
     for name in ("older", "newer"):
         params.pop(name, None)
