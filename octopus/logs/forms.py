@@ -31,6 +31,7 @@ class LogSearchForm(forms.Form):
     tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     q = forms.CharField(required=False, max_length=500, label="Text")
     job = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    run = forms.IntegerField(required=False, min_value=1, label="Run")
     worker = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     level = forms.ChoiceField(required=False, choices=LEVEL_CHOICES, label="Level")
     since = forms.CharField(required=False, max_length=40, label="From")
@@ -80,6 +81,7 @@ class LogSearchForm(forms.Form):
         return LogQuery(
             text=data.get("q") or "",
             job_id=data.get("job"),
+            run_id=data.get("run"),
             worker_id=data.get("worker"),
             min_level=data.get("level") or "all",
             since=data.get("since"),

@@ -58,6 +58,7 @@ class ILike(Lookup):
 class LogQuery:
     text: str = ""
     job_id: int | None = None
+    run_id: int | None = None
     worker_id: int | None = None
     min_level: str = "all"  # a LEVELS name, or "all"
     since: datetime | None = None
@@ -147,6 +148,8 @@ def matching_chunks(query: LogQuery, now: datetime) -> QuerySet:
         q = q.filter(ts__lte=query.until)
     if query.job_id is not None:
         q = q.filter(run__job_id=query.job_id)
+    if query.run_id is not None:
+        q = q.filter(run_id=query.run_id)
     if query.worker_id is not None:
         q = q.filter(run__worker_id=query.worker_id)
     if query.min_level != "all":

@@ -56,6 +56,13 @@ def test_text_that_is_not_there_finds_nothing(history) -> None:
     assert found(LogQuery(text='" OR 1=1 --')) == []  # quoted: never read as FTS syntax
 
 
+def test_it_filters_by_run(history) -> None:
+    assert found(LogQuery(run_id=history["a"].id, text="r")) == [
+        "retrying user_id=42",
+        "connection reset by peer",
+    ]
+
+
 def test_it_filters_by_job_worker_and_level(history) -> None:
     assert found(LogQuery(job_id=history["etl"].id, text="r")) == [
         "retrying user_id=42",

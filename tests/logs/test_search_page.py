@@ -46,6 +46,7 @@ def test_the_first_visit_shows_the_newest_lines(client, viewer, make_run) -> Non
         ({"since": "2h", "until": "3h"}, "“From” must be before “To”."),
         ({"level": "loud"}, "Select a valid choice"),
         ({"job": "abc"}, "Select a valid choice"),
+        ({"run": "-3"}, "Ensure this value is greater than or equal to 1"),
         ({"older": "nonsense"}, "not a page position"),
     ],
 )
