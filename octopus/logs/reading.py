@@ -5,6 +5,8 @@ behind these functions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +26,8 @@ CHUNKS_PER_QUERY = 100
 # Channels gives database calls by default also stores the workers' lines, and a reader
 # must never hold it up. Each reader thread keeps its database connection: a live viewer
 # reads after every batch stored, and connecting each time cost more than the reading.
-READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="log-reader")
+READER_THREADS = 4
+READERS = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="log-reader")
 
 
 def _in_reader_thread(fn: Callable[..., Any], args: tuple) -> Any:
@@ -33,6 +36,21 @@ def _in_reader_thread(fn: Callable[..., Any], args: tuple) -> Any:
     except Exception:
         connections.close_all()  # this thread's: the next call starts from a fresh one
         raise
+
+
+def close_reader_connections() -> None:
+    """Close the reader threads' database connections (a test database being dropped
+    waits for them). Each thread must close its own: a barrier keeps every close task
+    busy until all have started, so each runs on a thread of its own."""
+    barrier = threading.Barrier(READER_THREADS)
+
+    def close() -> None:
+        connections.close_all()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(10)
+
+    for future in [READERS.submit(close) for _ in range(READER_THREADS)]:
+        future.result()
 
 
 async def read_async(fn: Callable[..., Any], *args: Any) -> Any:

@@ -57,14 +57,14 @@ def test_text_that_is_not_there_finds_nothing(history) -> None:
 
 
 def test_it_filters_by_run(history) -> None:
-    assert found(LogQuery(run_id=history["a"].id, text="r")) == [
+    assert found(LogQuery(run_id=history["a"].id, text="re")) == [
         "retrying user_id=42",
         "connection reset by peer",
     ]
 
 
 def test_it_filters_by_job_worker_and_level(history) -> None:
-    assert found(LogQuery(job_id=history["etl"].id, text="r")) == [
+    assert found(LogQuery(job_id=history["etl"].id, text="re")) == [
         "retrying user_id=42",
         "connection reset by peer",
     ]
