@@ -27,6 +27,7 @@ urlpatterns = [
     path("runs/<int:run_id>/summary/", runs.run_summary, name="run-summary"),
     path("runs/<int:run_id>/log.txt", logs.run_log_text, name="run-log-text"),
     path("logs/", logs.log_search, name="log-search"),
+    path("jobs/<int:job_id>/live/", logs.job_live, name="job-live"),
     path("workers/", workers.worker_list, name="worker-list"),
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from octopus.jobs.models import Job
 from octopus.logs.forms import LogSearchForm, retention_label
 from octopus.logs.reading import lines_after, read_async
 from octopus.logs.search import Position, highlight, search
@@ -60,6 +61,14 @@ async def _log_text(run_id: int, last_seq: int) -> AsyncIterator[bytes]:
         yield "".join(parts).encode("utf-8", "backslashreplace")
     if last_seq > after:
         yield f"[octopus: lines {after + 1}-{last_seq} are not stored]\n".encode()
+
+
+def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Follow a job live: its latest run, then each next one (/ws/jobs/<id>/follow)."""
+    job = get_object_or_404(Job, pk=job_id)
+    return render(
+        request, "logs/follow.html", {"job": job, "live_log": f"/ws/jobs/{job.id}/follow"}
+    )
 
 
 def run_log_text(request: HttpRequest, run_id: int) -> StreamingHttpResponse:

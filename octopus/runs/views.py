@@ -23,7 +23,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     """The run's summary; its log comes live over /ws/runs/<id>/log (livelog.js)."""
     run = _get_run(run_id)
-    return render(request, "runs/detail.html", {"run": run, **_attempts(run)})
+    ctx = {"run": run, "live_log": f"/ws/runs/{run.id}/log", **_attempts(run)}
+    return render(request, "runs/detail.html", ctx)
 
 
 def _get_run(run_id: int) -> Run:

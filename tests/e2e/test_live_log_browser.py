@@ -85,3 +85,19 @@ def test_lines_appear_live_and_can_be_filtered_and_searched(octopus_up: OctopusU
         screenshot(page, "logs-03-search")
         page.locator("#hits tr", has_text="tick 40").get_by_role("link", name="line").click()
         expect(page.locator("#log .line.target")).to_contain_text("tick 40")
+
+        # Following a job: its runs one after the other, in one log.
+        created = ui.create_job(
+            name="short", command="for i in 1 2 3; do echo run $i; sleep 0.2; done"
+        )
+        short = int(re.search(r"/jobs/(\d+)/", str(created.url)).group(1))
+        page.goto(f"{octopus_up.url}/jobs/{short}/live/")
+        expect(page.locator("#log-status")).to_contain_text("live")
+        ui.run_now(short)
+        expect(page.locator("#log .line")).to_have_count(3, timeout=15_000)
+        expect(page.locator("#log-status")).to_contain_text("waiting for the next run")
+        ui.run_now(short)
+        expect(page.locator("#log .gap.next-run")).to_contain_text("run #")
+        expect(page.locator("#log .line")).to_have_count(6, timeout=15_000)
+        expect(page.locator("#run-link")).to_have_attribute("href", re.compile(r"/runs/\d+/"))
+        screenshot(page, "logs-04-follow-job")

@@ -16,7 +16,10 @@
   var TAIL = 5000; // a first look at a long log starts with its last lines
   var LAG = 20000; // further behind than this, the server skips ahead (with a gap marker)
 
-  var after = 0; // the last seq received: a reconnect resumes after it
+  // Following a job (data-follow="job"): its latest run, then the next ones, in one log.
+  var followJob = root.dataset.follow === "job";
+  var currentRun = null;
+  var after = 0; // the last seq received (of currentRun): a reconnect resumes after it
   var ended = false;
   var following = true;
   var retryDelay = 500;
@@ -121,7 +124,8 @@
     var level = LEVELS[l[3]] ? l[3] : "info";
     var stream = l[2] === "stderr" || l[2] === "system" ? " " + l[2] : "";
     var miss = query && l[4].toLowerCase().indexOf(query) < 0 ? " nomatch" : "";
-    return '<div class="line lvl-' + level + stream + miss + '" id="L' + l[0] + '"><span class="seq">' + l[0] +
+    var id = followJob ? "" : ' id="L' + l[0] + '"';
+    return '<div class="line lvl-' + level + stream + miss + '"' + id + '><span class="seq">' + l[0] +
       '</span><span class="ts" title="' + escapeHtml(new Date(l[1] * 1000).toISOString()) + '">' + clock(l[1]) +
       '</span><span class="text">' + ansiToHtml(l[4]) + "</span></div>";
   }
@@ -243,12 +247,23 @@
   }
   function setStatus(text, cls) { statusEl.textContent = text; statusEl.className = "status " + (cls || ""); }
 
+  function switchRun(runId) {
+    queue('<div class="gap next-run">— run #' + runId + " —</div>", 0);
+    currentRun = runId;
+    after = 0;
+    var link = document.getElementById("run-link");
+    if (link) { link.href = "/runs/" + runId + "/"; link.textContent = "run #" + runId; }
+    var download = document.getElementById("log-download");
+    if (download) { download.href = "/runs/" + runId + "/log.txt"; download.hidden = false; }
+  }
+
   // ---- Connection ----------------------------------------------------------------------
   function url(first) {
     var params = new URLSearchParams();
     if (first && target !== null) params.set("after", String(Math.max(0, target - 50)));
-    else if (after === 0) params.set("tail", String(TAIL));
+    else if (after === 0 && currentRun === null) params.set("tail", String(TAIL));
     else params.set("after", String(after));
+    if (followJob && currentRun !== null) params.set("run", String(currentRun));
     params.set("lag", String(LAG));
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     return scheme + location.host + root.dataset.ws + "?" + params.toString();
@@ -268,12 +283,17 @@
         after = Math.max(after, msg.to);
         queue(gapHtml(msg), 0);
       } else if (msg.type === "run") {
+        if (followJob && msg.run.id !== currentRun) switchRun(msg.run.id);
         showState(msg.run);
       } else if (msg.type === "state") {
         showState(msg.run);
       } else if (msg.type === "end") {
-        ended = true;
-        setStatus("complete: the run is over", "ended");
+        if (followJob) {
+          setStatus("run #" + msg.run_id + " is over; waiting for the next run", "live");
+        } else {
+          ended = true;
+          setStatus("complete: the run is over", "ended");
+        }
       } else if (msg.type === "error") {
         ended = true;
         setStatus(msg.message, "error");
