@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
+from octopus.accounts import token_pages
 from octopus.accounts import views as accounts
+from octopus.api.app import api
 from octopus.jobs import views as jobs
 from octopus.logs import views as logs
 from octopus.runs import views as runs
@@ -32,4 +34,10 @@ urlpatterns = [
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
+    path("", include("octopus.alerts.urls")),
+    path("api/v1/", api.urls),
+    path("account/tokens/", token_pages.token_list, name="api-tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/", token_pages.token_revoke, name="api-token-revoke"
+    ),
 ]

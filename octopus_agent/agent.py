@@ -39,9 +39,7 @@ SEEN_RUNS_KEPT = 7 * 24 * 3600  # seconds
 class Agent:
     def __init__(self, config: Config, link: ServerLink | None = None) -> None:
         self.config = config
-        self.link: ServerLink = link or WebSocketLink(
-            config.websocket_url, config.token, compression=config.compression
-        )
+        self.link: ServerLink = link or WebSocketLink(config.websocket_urls, config.token)
         self.spool = Spool(config.data_dir / "spool.sqlite3", config.spool_max_bytes)
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}
@@ -310,7 +308,9 @@ class Agent:
                 with contextlib.suppress(Exception):
                     await self.link.close()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_DELAY)
+            # Back off, but never past a heartbeat interval: a server that restarted must
+            # hear from its workers before it could judge them silent.
+            delay = min(delay * 2, RECONNECT_MAX_DELAY, max(self.heartbeat_interval, 0.2))
 
     async def _session(self) -> None:
         receiver = asyncio.create_task(self._receive_loop(), name="receiver")

@@ -49,11 +49,6 @@ from octopus_agent.enrollment import EnrollmentFailed, enroll, saved_token
     help="Disk the outbox may use while the server is unreachable.",
 )
 @click.option("--no-detect-runtimes", is_flag=True, help="Do not probe for language runtimes.")
-@click.option(
-    "--no-compression",
-    is_flag=True,
-    help="Send to the server uncompressed (it runs on this machine: compressing only costs CPU).",
-)
 @click.option("--log-level", default="INFO", show_default=True)
 def main(
     server: str,
@@ -66,7 +61,6 @@ def main(
     drain_timeout: float,
     spool_max_mb: int,
     no_detect_runtimes: bool,
-    no_compression: bool,
     log_level: str,
 ) -> None:
     """Run jobs sent by an Octopus server on this machine."""
@@ -95,7 +89,6 @@ def main(
         drain_timeout=drain_timeout,
         spool_max_bytes=spool_max_mb * 2**20,
         detect_runtimes=not no_detect_runtimes,
-        compression=not no_compression,
     )
     asyncio.run(_serve(config))
 

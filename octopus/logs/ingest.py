@@ -25,10 +25,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Job
 from octopus.lib.logline import CODE_END, parse_line
 from octopus.logs import live, sql
-from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, kind_of, packed_kinds
+from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, STREAM_LEVEL, kind_of, packed_kinds
 from octopus.runs.models import Run
 from octopus_agent import protocol
 
@@ -269,5 +270,11 @@ def store_lines(run: Run, lines: list) -> int:
         if cursor is not None:
             # A checkpoint: stored on the job at once, so the next run or retry resumes here.
             Job.objects.filter(id=run.job_id).update(cursor=cursor)
-        transaction.on_commit(partial(live.nudge, run.id, run.job_id))
+        transaction.on_commit(partial(live.run_changed, run.id, run.job_id))
+        # Lines at or above the job's alert level raise an alert. The hook skips lines at
+        # or below run.log_lines (judged before), so it must hold the value before this batch.
+        run.log_lines = stored_upto
+        alert_rules.log_lines_stored(
+            run, [(seq, STREAM_LEVEL[kind][1], text) for seq, _ts, kind, text in fresh]
+        )
     return last_seq

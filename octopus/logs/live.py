@@ -2,9 +2,10 @@
 
 Lines are always stored first and read back from the database by sequence number; a nudge
 only says "look again". It crosses from the thread that stored the lines to the viewer's
-event loop with `call_soon_threadsafe`. Viewers connected to another server process are
-not reached: they poll the database every few hundred milliseconds instead. Log data
-never goes through a channel layer (it drops messages past its capacity, see DESIGN.md).
+event loop with `call_soon_threadsafe`. Viewers connected to another server process hear
+of it through octopus.cluster.notify on PostgreSQL (LISTEN/NOTIFY); elsewhere they poll the
+database every half second. Log data never goes through a channel layer (it drops
+messages past its capacity, see DESIGN.md).
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def nudge(run_id: int, job_id: int | None = None) -> None:
     for loop, event in entries:
         if not loop.is_closed():
             loop.call_soon_threadsafe(event.set)
+
+
+def run_changed(run_id: int, job_id: int | None = None) -> None:
+    """A run has new lines or a new state (call after commit): wake this process's viewers
+    at once, and tell the other replicas (PostgreSQL; elsewhere their viewers poll)."""
+    from octopus.cluster import notify
+
+    nudge(run_id, job_id)
+    notify.announce_elsewhere(notify.RUN_LOG, run_id)
 
 
 def watched() -> list[tuple[str, int]]:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import TYPE_CHECKING
+
+from octopus_agent import protocol
+
+if TYPE_CHECKING:
+    from octopus.runs.models import Run
 
 PLACEHOLDER = re.compile(r"\{(cursor|args)\}")
 
@@ -26,3 +32,26 @@ def parse_args(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError as exc:
         raise ValueError(f"cannot split the arguments: {exc}") from None
+
+
+def run_spec(run: Run) -> protocol.RunSpec:
+    job = run.job
+    env = {str(k): str(v) for k, v in job.env.items()}
+    env.update(
+        OCTOPUS_RUN_ID=str(run.id),
+        OCTOPUS_JOB=job.name,
+        OCTOPUS_ATTEMPT=str(run.attempt),
+        OCTOPUS_CURSOR=run.cursor_start or "",
+    )
+    if run.scheduled_for:
+        env["OCTOPUS_SCHEDULED_FOR"] = run.scheduled_for.isoformat()
+    return protocol.RunSpec(
+        run_id=run.id,
+        job_name=job.name,
+        command=run.command,
+        env=env,
+        workdir=job.workdir,
+        run_as=job.run_as,
+        timeout=float(job.timeout),
+        heartbeat_timeout=float(job.heartbeat_timeout),
+    )

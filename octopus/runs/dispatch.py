@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from octopus.jobs.models import Concurrency, Job
-from octopus.runs.command import render_command
+from octopus.alerts import rules as alert_rules
+from octopus.cluster import notify
+from octopus.jobs.models import Concurrency, Job, Routing
+from octopus.runs.command import render_command, run_spec
 from octopus.runs.models import Run, RunState
 from octopus.runs.routing import describe_target, eligible_workers, pick_worker
 from octopus.workers import hub
@@ -34,13 +38,25 @@ def available_workers() -> list[Worker]:
     )
 
 
-def _in_flight_by_job(job_ids: set[int]) -> dict[int, int]:
+Slot = tuple[int, str]  # (job id, worker name for a broadcast job's runs, else "")
+
+
+def _slot(job: Job, fanout_key: str) -> Slot:
+    """What the concurrency limit counts: a job's runs, or, for a broadcast job, its runs on
+    one worker (a broadcast firing runs everywhere at once by design)."""
+    return (job.id, fanout_key if job.routing == Routing.BROADCAST else "")
+
+
+def _in_flight_by_slot(jobs: dict[int, Job]) -> dict[Slot, int]:
     rows = (
-        Run.objects.filter(job_id__in=job_ids, state__in=IN_FLIGHT)
-        .values("job_id")
+        Run.objects.filter(job_id__in=jobs, state__in=IN_FLIGHT)
+        .values("job_id", "fanout_key")
         .annotate(n=Count("id"))
     )
-    return {row["job_id"]: row["n"] for row in rows}
+    counts: dict[Slot, int] = defaultdict(int)
+    for row in rows:
+        counts[_slot(jobs[row["job_id"]], row["fanout_key"])] += row["n"]
+    return counts
 
 
 def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
@@ -57,58 +73,121 @@ def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
     return result
 
 
-def _set_waiting_reason(run: Run, reason: str) -> None:
-    if run.reason != reason:
-        Run.objects.filter(id=run.id, state=RunState.QUEUED).update(reason=reason)
+def _set_waiting_reason(
+    runs: QuerySet[Run], reason: str, no_worker_since: datetime | None = None
+) -> None:
+    # Written only when it changes, so a long wait is not a write on every pass. A wait for
+    # a worker starts when that reason is first written: the alert rules raise after a grace.
+    runs.filter(state=RunState.QUEUED).exclude(reason=reason).update(
+        reason=reason, no_worker_since=no_worker_since
+    )
 
 
 def assign_queued_runs() -> int:
-    """Give as many queued runs as possible to workers; return how many were handed out."""
+    """Give as many queued runs as possible to workers; return how many were handed out.
+
+    Runs are read per job, and only as many as the job may start now: a backlog of
+    thousands of queued runs behind a busy job costs one aggregate row, not thousands of
+    objects on every pass (the dispatcher is woken by every run that ends)."""
     now = timezone.now()
-    queued = list(
-        Run.objects.filter(state=RunState.QUEUED)
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-        .select_related("job", "job__target_worker")
-        .order_by("id")[:BATCH]
+    ready = Run.objects.filter(state=RunState.QUEUED).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
+    waiting = list(ready.values("job_id").annotate(first=Min("id")).order_by("first")[:BATCH])
+    if not waiting:
+        return 0
+    job_ids = {row["job_id"] for row in waiting}
+    jobs = Job.objects.select_related("target_worker").in_bulk(job_ids)
+    in_flight = _in_flight_by_slot(jobs)
+    queued: list[Run] = []
+    for row in waiting:
+        job = jobs[row["job_id"]]
+        broadcast = job.routing == Routing.BROADCAST
+        room = BATCH if broadcast else _limit(job) - in_flight[_slot(job, "")]
+        if room <= 0:
+            _set_waiting_reason(
+                ready.filter(job=job), "waiting: another run of this job is in progress"
+            )
+            continue
+        for run in ready.filter(job=job).order_by("id")[: min(room, BATCH)]:
+            run.job = job
+            queued.append(run)
     if not queued:
         return 0
     workers = available_workers()
-    job_ids = {run.job_id for run in queued}
-    in_flight = defaultdict(int, _in_flight_by_job(job_ids))
-    last_worker = _last_worker_by_job(job_ids)
+    last_worker = _last_worker_by_job({run.job_id for run in queued})
     by_id = {w.id: w for w in workers}
-    assigned = 0
-    for run in queued:
-        job = run.job
-        limit = job.max_parallel if job.concurrency == Concurrency.ALLOW else 1
-        if in_flight[job.id] >= limit:
-            _set_waiting_reason(run, "waiting: another run of this job is in progress")
-            continue
-        candidates = eligible_workers(job, workers, run.fanout_key)
-        if not candidates:
-            _set_waiting_reason(run, f"waiting: no online worker matches {describe_target(job)}")
-            continue
-        worker = pick_worker(job, candidates, last_worker.get(job.id))
-        if _hand_over(run, job, worker):
-            in_flight[job.id] += 1
-            last_worker[job.id] = worker.id
+    handed: list[tuple[Worker, Run]] = []
+    # One transaction for the batch: one commit, not one per run.
+    with transaction.atomic():
+        # Rows another dispatcher holds (an old leader finishing its pass during a takeover)
+        # are skipped, not waited for; SQLite has one writer anyway and ignores this.
+        mine = set(
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(id__in=[run.id for run in queued], state=RunState.QUEUED)
+            .values_list("id", flat=True)
+        )
+        for run in queued:
+            if run.id not in mine:
+                continue
+            worker = _choose(run, workers, in_flight, last_worker)
+            if worker is None or not _hand_over(run, run.job, worker):
+                continue
+            in_flight[_slot(run.job, run.fanout_key)] += 1
+            last_worker[run.job_id] = worker.id
             by_id[worker.id].running_count += 1
-            assigned += 1
-            hub.nudge(worker.id)
-    return assigned
+            handed.append((worker, run))
+    connected_here = set(hub.connected_here())
+    for worker, run in handed:
+        # After the commit: the run is the worker's in the database before it arrives.
+        if worker.id in connected_here:
+            hub.deliver(worker.id, run_spec(run).to_dict())
+    # Workers connected to other replicas read their runs from the database when told.
+    for worker_id in {worker.id for worker, _ in handed} - connected_here:
+        notify.announce_elsewhere(notify.WORKER, worker_id)
+        if run.no_worker_alerted:
+            alert_rules.worker_found(run)
+    return len(handed)
+
+
+def _limit(job: Job) -> int:
+    return job.max_parallel if job.concurrency == Concurrency.ALLOW else 1
+
+
+def _choose(
+    run: Run, workers: list[Worker], in_flight: dict[Slot, int], last_worker: dict[int, int]
+) -> Worker | None:
+    """The worker for this run now, or None (with the waiting reason recorded)."""
+    job = run.job
+    if in_flight[_slot(job, run.fanout_key)] >= _limit(job):
+        _set_waiting_reason(
+            Run.objects.filter(id=run.id), "waiting: another run of this job is in progress"
+        )
+        return None
+    candidates = eligible_workers(job, workers, run.fanout_key)
+    if not candidates:
+        reason = f"waiting: no online worker matches {describe_target(job)}"
+        now = timezone.now()
+        _set_waiting_reason(Run.objects.filter(id=run.id), reason, no_worker_since=now)
+        alert_rules.run_waiting_for_worker(run, now)
+        return None
+    return pick_worker(job, candidates, last_worker.get(job.id))
 
 
 def _hand_over(run: Run, job: Job, worker: Worker) -> bool:
     cursor = job.cursor if run.cursor_start is None else run.cursor_start
-    updated = Run.objects.filter(id=run.id, state=RunState.QUEUED).update(
-        state=RunState.DISPATCHED,
-        worker=worker,
-        dispatched_at=timezone.now(),
-        cursor_start=cursor,
-        command=render_command(job.command, run.args, cursor),
-        reason="",
-    )
+    fields = {
+        "state": RunState.DISPATCHED,
+        "worker": worker,
+        "dispatched_at": timezone.now(),
+        "cursor_start": cursor,
+        "command": render_command(job.command, run.args, cursor),
+        "reason": "",
+        "no_worker_since": None,
+    }
+    updated = Run.objects.filter(id=run.id, state=RunState.QUEUED).update(**fields)
     if updated:
+        for name, value in fields.items():
+            setattr(run, name, value)
         log.debug("run %s of %s → %s", run.id, job.name, worker.name)
     return bool(updated)

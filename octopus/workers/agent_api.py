@@ -5,6 +5,7 @@ The WebSocket consumer calls these in a thread; tests can call them directly.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -12,13 +13,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.logs import live
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
+from octopus.runs.command import run_spec
 from octopus.runs.models import ACTIVE_STATES, Run, RunState
 from octopus.workers.models import Worker, WorkerState
 from octopus_agent import protocol
+
+log = logging.getLogger("octopus.workers")
 
 IN_FLIGHT = (RunState.DISPATCHED, RunState.RUNNING)
 
@@ -34,6 +39,7 @@ def worker_connected(worker: Worker, hello: dict[str, Any]) -> datetime:
         last_seen=now,
         connected_at=now,
     )
+    alert_rules.worker_came_back(worker)
     wake_dispatcher()
     return now
 
@@ -63,19 +69,18 @@ def heartbeat(worker: Worker, message: dict[str, Any], stamp: datetime | None = 
     stayed open (a paused process, a stalled network) is routable again once it speaks."""
     load = message.get("load") or {}
     state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
-    return bool(
-        Worker.objects.filter(pk=worker.pk)
-        .exclude(token_hash="")
-        .update(
-            last_seen=timezone.now(),
-            load={
-                k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load
-            },
-            running_count=int(load.get("running", 0)),
-            state=state,
-            **({"connected_at": stamp} if stamp else {}),
-        )
+    mine = Worker.objects.filter(pk=worker.pk).exclude(token_hash="")
+    came_back = mine.filter(state=WorkerState.OFFLINE).exists()
+    updated = mine.update(
+        last_seen=timezone.now(),
+        load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
+        running_count=int(load.get("running", 0)),
+        state=state,
+        **({"connected_at": stamp} if stamp else {}),
     )
+    if updated and came_back:
+        alert_rules.worker_came_back(worker)
+    return bool(updated)
 
 
 def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
@@ -89,27 +94,14 @@ def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
     return [run_spec(run) for run in runs]
 
 
-def run_spec(run: Run) -> protocol.RunSpec:
-    job = run.job
-    env = {str(k): str(v) for k, v in job.env.items()}
-    env.update(
-        OCTOPUS_RUN_ID=str(run.id),
-        OCTOPUS_JOB=job.name,
-        OCTOPUS_ATTEMPT=str(run.attempt),
-        OCTOPUS_CURSOR=run.cursor_start or "",
+def runs_to_cancel(worker: Worker, exclude: set[int]) -> list[tuple[int, str]]:
+    """In-flight runs of this worker someone asked to cancel: (run id, reason) to send."""
+    runs = (
+        Run.objects.filter(worker=worker, state__in=IN_FLIGHT, cancel_requested_at__isnull=False)
+        .exclude(id__in=exclude)
+        .order_by("id")
     )
-    if run.scheduled_for:
-        env["OCTOPUS_SCHEDULED_FOR"] = run.scheduled_for.isoformat()
-    return protocol.RunSpec(
-        run_id=run.id,
-        job_name=job.name,
-        command=run.command,
-        env=env,
-        workdir=job.workdir,
-        run_as=job.run_as,
-        timeout=float(job.timeout),
-        heartbeat_timeout=float(job.heartbeat_timeout),
-    )
+    return [(run.id, run.reason or "cancelled") for run in runs]
 
 
 def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
@@ -126,14 +118,34 @@ def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
             started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
             if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
                 return [run_id]
-            transaction.on_commit(partial(live.nudge, run_id))  # its live viewers
+            transaction.on_commit(partial(live.run_changed, run_id))  # its live viewers
             return []
         if kind == protocol.RUN_FINISHED:
             lifecycle.finish_run(run_id, worker.id, message)
-            transaction.on_commit(partial(live.nudge, run_id))
+            transaction.on_commit(partial(live.run_changed, run_id))
             wake_dispatcher()  # a slot is free; queued runs of the job may go
             return []
     raise ValueError(f"not a spooled message type: {kind!r}")
+
+
+def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[int]:
+    """Apply messages in order in one transaction; return runs the worker must abandon.
+
+    A message that cannot be applied (malformed, or a bug) must not block the rest forever:
+    the batch is then applied one message at a time and the bad one is logged and skipped
+    (and acknowledged, or the agent would send it again and again)."""
+    try:
+        with transaction.atomic():
+            return [run_id for m in messages for run_id in apply_spooled(worker, m)]
+    except Exception:
+        log.exception("worker %s: a batch failed; applying it message by message", worker.name)
+    abandon: list[int] = []
+    for message in messages:
+        try:
+            abandon += apply_spooled(worker, message)
+        except Exception:
+            log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
+    return abandon
 
 
 def active_run_count(worker: Worker) -> int:

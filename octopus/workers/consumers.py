@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -41,16 +40,25 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake fails with HTTP 403
             return
         self.sent: set[int] = set()
+        self.cancels_sent: set[int] = set()
         self.stamp = None
-        self.wakeup: asyncio.Event | None = None
+        self.mailbox: hub.Mailbox | None = None
         self.pusher: asyncio.Task | None = None
+        # Spooled messages wait here and are applied in batches: one transaction and one
+        # acknowledgement for everything that arrived meanwhile.
+        self.inbox: list[dict[str, Any]] = []
+        self.applier: asyncio.Task | None = None
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.pusher:
             self.pusher.cancel()
-        if self.worker is not None and self.wakeup is not None:
-            hub.unregister(self.worker.id, self.wakeup)
+        if self.applier:
+            # What was received is applied (and stays applied); the ack may be lost, and the
+            # agent then sends it again, which changes nothing.
+            await asyncio.gather(self.applier, return_exceptions=True)
+        if self.worker is not None and self.mailbox is not None:
+            hub.unregister(self.worker.id, self.mailbox)
         if self.worker is not None and self.stamp is not None:
             await database_sync_to_async(agent_api.worker_disconnected)(self.worker, self.stamp)
             log.info("worker %s disconnected", self.worker.name)
@@ -76,14 +84,25 @@ class AgentConsumer(AsyncWebsocketConsumer):
             for run_id in abandon:
                 await self._cancel(run_id, "this run was given to another worker")
         elif kind in protocol.SPOOLED_TYPES:
-            abandon = await database_sync_to_async(agent_api.apply_spooled)(self.worker, message)
-            await self.send_json({"type": protocol.ACK, "upto": message["id"]})
-            for run_id in abandon:
-                await self._cancel(run_id, "this run was given to another worker")
-            if kind == protocol.RUN_FINISHED:
-                self.sent.discard(int(message["run_id"]))
+            self.inbox.append(message)
+            if self.applier is None or self.applier.done():
+                self.applier = asyncio.create_task(self._apply_inbox())
         else:
             log.warning("worker %s sent an unknown message type %r", self.worker.name, kind)
+
+    async def _apply_inbox(self) -> None:
+        assert self.worker is not None
+        while self.inbox:
+            batch, self.inbox = self.inbox, []
+            abandon = await database_sync_to_async(agent_api.apply_spooled_batch)(
+                self.worker, batch
+            )
+            await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
+            for run_id in abandon:
+                await self._cancel(run_id, "this run was given to another worker")
+            for message in batch:
+                if message["type"] == protocol.RUN_FINISHED:
+                    self.sent.discard(int(message["run_id"]))
 
     async def _hello(self, hello: dict[str, Any]) -> None:
         assert self.worker is not None
@@ -103,7 +122,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self._cancel(
                 run_id, "this run was given to another worker while this one was away"
             )
-        self.wakeup = hub.register(self.worker.id)
+        self.mailbox = hub.register(self.worker.id)
         self.pusher = asyncio.create_task(self._push_runs())
 
     async def _refuse(self, reason: str) -> None:
@@ -118,16 +137,36 @@ class AgentConsumer(AsyncWebsocketConsumer):
         )
 
     async def _push_runs(self) -> None:
-        """Send runs handed to this worker: at once when nudged, else every poll interval."""
-        assert self.worker is not None and self.wakeup is not None
+        """Send runs handed to this worker (those the dispatcher delivered at once, and
+        whatever the database holds for it when nudged or every poll interval) and the
+        cancels asked for."""
+        assert self.worker is not None and self.mailbox is not None
+        mailbox = self.mailbox
+        look_in_database = True
         while True:
-            self.wakeup.clear()  # before reading: a nudge from now on is not missed
-            if hub.take_kick(self.worker.id):
+            mailbox.wakeup.clear()  # before reading: a wake-up from now on is not missed
+            if mailbox.kicked:
                 await self._refuse("this worker's token was revoked")
                 return
-            specs = await database_sync_to_async(agent_api.pending_runs)(self.worker, self.sent)
-            for spec in specs:
-                await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
-                self.sent.add(spec.run_id)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), POLL_INTERVAL)
+            while mailbox.runs:
+                spec = mailbox.runs.popleft()
+                if spec["run_id"] not in self.sent:
+                    self.sent.add(spec["run_id"])
+                    await self.send_json({"type": protocol.RUN, "run": spec})
+            if look_in_database:
+                specs = await database_sync_to_async(agent_api.pending_runs)(self.worker, self.sent)
+                for spec in specs:
+                    self.sent.add(spec.run_id)
+                    await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
+                cancels = await database_sync_to_async(agent_api.runs_to_cancel)(
+                    self.worker, self.cancels_sent
+                )
+                for run_id, reason in cancels:
+                    await self._cancel(run_id, reason)
+                    self.cancels_sent.add(run_id)
+            try:
+                await asyncio.wait_for(mailbox.wakeup.wait(), POLL_INTERVAL)
+                # Woken: a delivery needs no database read; a bare nudge does.
+                look_in_database = not mailbox.runs and not mailbox.kicked
+            except TimeoutError:
+                look_in_database = True

@@ -1,56 +1,82 @@
-"""Which workers hold a connection to this server process, and how to wake them.
+"""Which workers hold a connection to this server process, and how to reach them.
 
-The dispatcher runs in a thread; worker connections live on the ASGI event loop. A nudge
-crosses over with `call_soon_threadsafe` and only says "look for runs": the run itself is
-always read from the database, so a lost nudge costs at most one poll interval.
+The dispatcher runs in a thread; worker connections live on the ASGI event loop. A run the
+dispatcher hands to a worker connected here is delivered straight into that connection's
+mailbox (no database round trip on the hot path); anything else is a nudge that says "look
+in the database". The database stays the truth: a connection also polls it, so a lost
+delivery costs at most one poll interval, and a run delivered twice is ignored by the agent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Mailbox:
+    loop: asyncio.AbstractEventLoop
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    runs: deque[dict[str, Any]] = field(default_factory=deque)  # RunSpec dicts to send
+    kicked: bool = False  # the worker's token was revoked: close the connection
+
 
 _lock = threading.Lock()
-_connections: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
-_kicked: set[int] = set()
+_mailboxes: dict[int, Mailbox] = {}
 
 
-def register(worker_id: int) -> asyncio.Event:
-    event = asyncio.Event()
+def register(worker_id: int) -> Mailbox:
+    mailbox = Mailbox(asyncio.get_running_loop())
     with _lock:
-        _connections[worker_id] = (asyncio.get_running_loop(), event)
-    return event
+        _mailboxes[worker_id] = mailbox
+    return mailbox
 
 
-def unregister(worker_id: int, event: asyncio.Event) -> None:
+def unregister(worker_id: int, mailbox: Mailbox) -> None:
     with _lock:
-        if _connections.get(worker_id, (None, None))[1] is event:
-            del _connections[worker_id]
+        if _mailboxes.get(worker_id) is mailbox:
+            del _mailboxes[worker_id]
+
+
+def _wake(worker_id: int, change) -> None:
+    with _lock:
+        mailbox = _mailboxes.get(worker_id)
+    if mailbox:
+        mailbox.loop.call_soon_threadsafe(change, mailbox)
+
+
+def _set(mailbox: Mailbox) -> None:
+    mailbox.wakeup.set()
 
 
 def nudge(worker_id: int) -> None:
-    with _lock:
-        entry = _connections.get(worker_id)
-    if entry:
-        loop, event = entry
-        loop.call_soon_threadsafe(event.set)
+    """Tell the worker's connection (if here) to look for runs in the database."""
+    _wake(worker_id, _set)
+
+
+def deliver(worker_id: int, run_spec: dict[str, Any]) -> None:
+    """Hand a run straight to the worker's connection, if it is connected here."""
+
+    def put(mailbox: Mailbox) -> None:
+        mailbox.runs.append(run_spec)
+        mailbox.wakeup.set()
+
+    _wake(worker_id, put)
 
 
 def kick(worker_id: int) -> None:
     """Ask this process's connection of the worker (if any) to close (token revoked)."""
-    with _lock:
-        _kicked.add(worker_id)
-    nudge(worker_id)
 
+    def mark(mailbox: Mailbox) -> None:
+        mailbox.kicked = True
+        mailbox.wakeup.set()
 
-def take_kick(worker_id: int) -> bool:
-    with _lock:
-        if worker_id in _kicked:
-            _kicked.discard(worker_id)
-            return True
-    return False
+    _wake(worker_id, mark)
 
 
 def connected_here() -> list[int]:
     with _lock:
-        return list(_connections)
+        return list(_mailboxes)

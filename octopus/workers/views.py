@@ -33,8 +33,9 @@ def worker_enrollment(request: HttpRequest) -> HttpResponse:
         return render(request, "workers/enroll.html", {})
     uses = max(1, min(int(request.POST.get("uses") or 1), 1000))
     row, token = create_enrollment_token(request.user, uses=uses)
-    audit.record("worker.enrollment_token", request=request, after={"prefix": row.prefix,
-                                                                    "uses": uses})
+    audit.record(
+        "worker.enrollment_token", request=request, after={"prefix": row.prefix, "uses": uses}
+    )
     server = request.build_absolute_uri("/").rstrip("/")
     return render(request, "workers/enroll.html", {"token": token, "row": row, "server": server})
 

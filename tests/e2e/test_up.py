@@ -68,4 +68,4 @@ def test_bad_cron_gets_a_clear_message_and_no_job(octopus_up: OctopusUp, ui) -> 
     response = ui.create_job(name="bad", schedule="61 * * * *")
     assert response.url.path == "/jobs/new/"
     assert "Invalid schedule: bad minute field &#x27;61&#x27;" in response.text
-    assert octopus_up.query("SELECT COUNT(*) FROM jobs_job")[0][0] == 0
+    assert octopus_up.query("SELECT COUNT(*) AS n FROM jobs_job")[0]["n"] == 0

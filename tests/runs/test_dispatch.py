@@ -103,3 +103,27 @@ def test_a_retry_waits_for_its_backoff(make_job, make_worker) -> None:
     job = make_job()
     Run.objects.create(job=job, trigger="retry", not_before=timezone.now() + timedelta(hours=1))
     assert assign_queued_runs() == 0
+
+
+def test_a_broadcast_job_runs_on_every_worker_at_once(make_job, make_worker) -> None:
+    workers = [make_worker(name) for name in ("a", "b", "c")]
+    job = make_job(routing="broadcast", concurrency="skip")
+    for w in workers:
+        Run.objects.create(job=job, trigger="schedule", fanout_key=w.name)
+    Run.objects.create(job=job, trigger="schedule", fanout_key="a")  # a's next firing waits
+    assert assign_queued_runs() == 3
+    assert sorted(
+        Run.objects.filter(state="dispatched").values_list("worker__name", flat=True)
+    ) == ["a", "b", "c"]
+    assert Run.objects.filter(state="queued", fanout_key="a").exists()
+
+
+def test_a_backlog_behind_a_busy_job_is_not_loaded_on_every_pass(
+    make_job, make_worker, django_assert_max_num_queries
+) -> None:
+    make_worker("a")
+    busy = make_job("busy", concurrency="queue")
+    queue(busy, 300)
+    assert assign_queued_runs() == 1
+    with django_assert_max_num_queries(6):
+        assert assign_queued_runs() == 0

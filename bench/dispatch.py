@@ -1,0 +1,130 @@
+"""Dispatch benchmark: run-now → process-started latency, and trivial runs per second.
+
+Starts a real `octopus server` (SQLite, temporary data directory) and 4 real worker agents,
+then:
+1. latency: N sequential "Run now" requests through the web UI (a logged-in POST, as the
+   button sends); for each, the time from sending the request to the moment the worker
+   started the process (the run's started_at, taken by the agent on this same machine);
+2. throughput: M trivial runs (`true`) queued at once (inserted in one transaction, so the
+   queueing side is not what is measured), and the rate at which they complete.
+
+Usage: .venv/bin/python bench/dispatch.py [--runs 200] [--burst 2000] [--workers 4]
+Goals (issue 3): p95 latency ≤ 30 ms; ≥ 300 runs/s with 4 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.e2e.octopus_process import Browserless, OctopusServer, wait_until
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=200, help="sequential run-now requests")
+    parser.add_argument("--burst", type=int, default=2000, help="runs queued at once")
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="octopus-bench-")) / "data"
+    server = OctopusServer(data, env={"OCTOPUS_LOG_LEVEL": "WARNING"}).start()
+    workers = [server.start_worker(f"bench-{i}", "bench") for i in range(args.workers)]
+    try:
+        ui = Browserless(server.url)
+        ui.login()
+        job_id = ui.create_job_id(
+            name="trivial",
+            command="true",
+            target_labels_text="bench",
+            routing="round_robin",
+            concurrency="allow",
+            max_parallel="1000",
+        )
+        token = ui.csrf(f"/jobs/{job_id}/")
+        ui.client.follow_redirects = False
+        latencies = []
+        for _ in range(args.runs):
+            sent = datetime.now(UTC)
+            response = ui.client.post(
+                f"/jobs/{job_id}/run/", data={"args": "", "csrfmiddlewaretoken": token}
+            )
+            run_id = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
+            row = wait_until(
+                lambda r=run_id: (
+                    (rows := server.query("SELECT started_at, state FROM runs_run WHERE id = ?", r))
+                    and rows[0]["state"] == "succeeded"
+                    and rows[0]
+                ),
+                30,
+                0.002,
+                "the run",
+            )
+            started = datetime.fromisoformat(row["started_at"]).replace(tzinfo=UTC)
+            latencies.append((started - sent).total_seconds() * 1000)
+        print(f"run-now → process started, {args.runs} sequential runs, {args.workers} workers:")
+        print(
+            f"  median {statistics.median(latencies):.1f} ms   "
+            f"p95 {percentile(latencies, 0.95):.1f} ms   max {max(latencies):.1f} ms"
+        )
+
+        now = datetime.now(UTC).isoformat(sep=" ")
+        base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
+        server.database.executemany(
+            "INSERT INTO runs_run (job_id, trigger, fanout_key, attempt, args, command, "
+            "state, reason, note, created, log_lines, saw_end_marker) "
+            "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, ?)",
+            [(job_id, now, False)] * args.burst,
+        )
+        procs = {"server": psutil.Process(server.proc.pid)}
+        procs.update({w.name: psutil.Process(w.proc.pid) for w in workers})
+        cpu_before = {name: sum(p.cpu_times()[:2]) for name, p in procs.items()}
+        started = time.monotonic()
+        wait_until(
+            lambda: (
+                server.query(
+                    "SELECT COUNT(*) AS n FROM runs_run WHERE id > ? AND state NOT IN "
+                    "('queued', 'dispatched', 'running')",
+                    base,
+                )[0]["n"]
+                >= args.burst
+            ),
+            600,
+            0.05,
+            "the burst to finish",
+        )
+        took = time.monotonic() - started
+        failed = server.query(
+            "SELECT COUNT(*) AS n FROM runs_run WHERE id > ? AND state != 'succeeded'", base
+        )[0]["n"]
+        print(
+            f"throughput: {args.burst} trivial runs on {args.workers} workers in {took:.1f} s"
+            f" = {args.burst / took:.0f} runs/s ({failed} not succeeded)"
+        )
+        cpu = {name: sum(p.cpu_times()[:2]) - cpu_before[name] for name, p in procs.items()}
+        print(
+            "  CPU seconds during the burst: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
+        )
+    finally:
+        for worker in workers:
+            worker.stop()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
