@@ -48,6 +48,7 @@ def test_the_first_visit_shows_the_newest_lines(client, viewer, make_run) -> Non
         ({"job": "abc"}, "Select a valid choice"),
         ({"run": "-3"}, "Ensure this value is greater than or equal to 1"),
         ({"older": "nonsense"}, "not a page position"),
+        ({"q": "a\x00b"}, "Null characters are not allowed."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_no_results(client, viewer, params, message) -> None:
