@@ -128,7 +128,7 @@ def stored_at(up: OctopusUp, run_id: int, lines: int, timeout: float) -> float:
     deadline = time.time() + timeout
     while time.time() < deadline:
         rows = up.query("SELECT log_lines FROM runs_run WHERE id = ?", run_id)
-        if rows and rows[0][0] >= lines:
+        if rows and rows[0]["log_lines"] >= lines:
             return time.time()
         time.sleep(0.02)
     raise SystemExit(f"run {run_id} did not store {lines} lines within {timeout} s")
@@ -157,7 +157,7 @@ def phase(up: OctopusUp, ui: Browserless, name: str, lines: int, rate: float) ->
     before = [cpu_seconds(p) for p in (server, agent, me)]
     seen, stored, run_id = asyncio.run(run())
     cpu = [cpu_seconds(p) - b for p, b in zip((server, agent, me), before, strict=True)]
-    state = up.query("SELECT state FROM runs_run WHERE id = ?", run_id)[0][0]
+    state = up.query("SELECT state FROM runs_run WHERE id = ?", run_id)[0]["state"]
     lat = seen["latencies"]
     elapsed = stored - seen["first_print"]
     return {

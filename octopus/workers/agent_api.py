@@ -136,7 +136,8 @@ def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[
     (and acknowledged, or the agent would send it again and again)."""
     try:
         with transaction.atomic():
-            return [run_id for m in messages for run_id in apply_spooled(worker, m)]
+            merged = _merge_log_messages(messages)
+            return [run_id for m in merged for run_id in apply_spooled(worker, m)]
     except Exception:
         log.exception("worker %s: a batch failed; applying it message by message", worker.name)
     abandon: list[int] = []
@@ -146,6 +147,26 @@ def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[
         except Exception:
             log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
     return abandon
+
+
+def _merge_log_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive log messages of one run as one: stored in one go, with one set of
+    queries (applied in one transaction and acknowledged together, nothing else changes)."""
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and message.get("type") == protocol.LOG == last.get("type")
+            and message.get("run_id") == last.get("run_id")
+            and isinstance(message.get("lines"), list)
+        ):
+            last["lines"].extend(message["lines"])
+        else:
+            # A copy: the caller's message stays as it came, for the one-by-one fallback.
+            is_log = message.get("type") == protocol.LOG and isinstance(message.get("lines"), list)
+            merged.append({**message, "lines": list(message["lines"])} if is_log else message)
+    return merged
 
 
 def active_run_count(worker: Worker) -> int:
