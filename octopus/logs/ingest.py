@@ -242,10 +242,11 @@ def store_lines(run: Run, lines: list) -> int:
     with transaction.atomic(savepoint=False):
         # Under the run's row lock (PostgreSQL; SQLite has one writer at a time anyway),
         # so two deliveries of the same batch cannot both find their lines new.
-        stored_upto = (
-            Run.objects.select_for_update().filter(id=run.id).values_list("log_lines", flat=True)
-        ).first()
-        if stored_upto is None:
+        try:  # get(), not first(): no ORDER BY to compile for each batch
+            stored_upto = (
+                Run.objects.select_for_update().values_list("log_lines", flat=True).get(id=run.id)
+            )
+        except Run.DoesNotExist:
             return 0  # the run was deleted
         fresh = [line for line in batch.lines if line[0] > stored_upto]
         if not fresh:

@@ -155,8 +155,10 @@ _STATUS_FIELDS = (
 
 
 def run_status(run_id: int) -> RunStatus | None:
-    row = Run.objects.filter(id=run_id).values_list(*_STATUS_FIELDS).first()
-    return RunStatus(*row) if row else None
+    try:  # get(), not first(): no ORDER BY to compile, for every read of a live viewer
+        return RunStatus(*Run.objects.values_list(*_STATUS_FIELDS).get(id=run_id))
+    except Run.DoesNotExist:
+        return None
 
 
 def latest_run_status(job_id: int) -> RunStatus | None:

@@ -110,9 +110,12 @@ def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
     run_id = int(message["run_id"])
     with transaction.atomic():
         if kind == protocol.LOG:
-            run = Run.objects.filter(id=run_id, worker=worker).first()
-            if run is not None:
-                store_lines(run, message["lines"])
+            # get(), not first(): no ORDER BY to compile, on the hot path of every log batch.
+            try:
+                run = Run.objects.get(id=run_id, worker=worker)
+            except Run.DoesNotExist:
+                return []
+            store_lines(run, message["lines"])
             return []
         if kind == protocol.RUN_STARTED:
             started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
