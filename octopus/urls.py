@@ -7,6 +7,7 @@ from octopus.accounts import token_pages
 from octopus.accounts import views as accounts
 from octopus.api.app import api
 from octopus.jobs import views as jobs
+from octopus.logs import views as logs
 from octopus.runs import views as runs
 from octopus.workers import agent_http
 from octopus.workers import views as workers
@@ -25,7 +26,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/cursor/", jobs.job_cursor, name="job-cursor"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
-    path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
+    path("runs/<int:run_id>/summary/", runs.run_summary, name="run-summary"),
+    path("runs/<int:run_id>/log.txt", logs.run_log_text, name="run-log-text"),
+    path("logs/", logs.log_search, name="log-search"),
+    path("jobs/<int:job_id>/live/", logs.job_live, name="job-live"),
     path("workers/", workers.worker_list, name="worker-list"),
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),

@@ -4,10 +4,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from octopus.logs.models import LogLine
 from octopus.runs.models import Run, RunState
-
-LOG_PAGE = 2000
 
 
 def run_list(request: HttpRequest) -> HttpResponse:
@@ -24,9 +21,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's summary; its log comes live over /ws/runs/<id>/log (livelog.js)."""
     run = _get_run(run_id)
-    lines = list(LogLine.objects.filter(run=run).order_by("seq")[:LOG_PAGE])
-    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else 0, **_attempts(run)}
+    ctx = {"run": run, "live_log": f"/ws/runs/{run.id}/log", **_attempts(run)}
     return render(request, "runs/detail.html", ctx)
 
 
@@ -44,10 +41,7 @@ def _attempts(run: Run) -> dict:
     return {"chain": list(reversed(chain)), "retries": list(run.retries.all())}
 
 
-def run_log_tail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """New log lines after `after` (htmx polling while the run is active)."""
+def run_summary(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The summary card alone: polled while the run is active, and on a state change."""
     run = _get_run(run_id)
-    after = int(request.GET.get("after", 0) or 0)
-    lines = list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:LOG_PAGE])
-    ctx = {"run": run, "lines": lines, "after": lines[-1].seq if lines else after, **_attempts(run)}
-    return render(request, "runs/_log_tail.html", ctx)
+    return render(request, "runs/_summary.html", {"run": run, **_attempts(run)})
