@@ -1,30 +1,109 @@
-"""Who may do what: admin > operator > viewer."""
+"""Who may do what: admin > operator > viewer, plus job ownership.
+
+- admin: everything (users, channels, workers, every job).
+- operator: creates jobs; edits, runs and cancels the jobs they own or their group owns.
+- viewer: reads everything, changes nothing.
+
+Every view and API handler asks these functions; a hidden button is never the only guard.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 
 from octopus.accounts.models import Profile, Role
 
+if TYPE_CHECKING:
+    from octopus.jobs.models import Job
+    from octopus.runs.models import Run
+
+User = AbstractBaseUser | AnonymousUser
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> str:
-    if not user.is_authenticated:
+def role_of(user: User) -> str:
+    if not user.is_authenticated or not user.is_active:
         return ""
     if getattr(user, "is_superuser", False):
         return Role.ADMIN
-    profile = Profile.objects.filter(user=user).only("role").first()
-    return profile.role if profile else Role.VIEWER
+    # One query per request: the role is read by several checks on the same page.
+    cached = getattr(user, "_octopus_role", None)
+    if cached is None:
+        profile = Profile.objects.filter(user=user).only("role").first()
+        cached = profile.role if profile else Role.VIEWER
+        user._octopus_role = cached  # type: ignore[union-attr]
+    return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+def has_role(user: User, role: str) -> bool:
     mine = role_of(user)
     return bool(mine) and RANK[Role(mine)] >= RANK[Role(role)]
+
+
+def can_admin(user: User) -> bool:
+    """Users, channels, workers, the audit trail."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_create_job(user: User) -> bool:
+    return has_role(user, Role.OPERATOR)
+
+
+def group_ids(user: User) -> set[int]:
+    cached = getattr(user, "_octopus_group_ids", None)
+    if cached is None:
+        cached = set(user.groups.values_list("id", flat=True)) if user.is_authenticated else set()
+        user._octopus_group_ids = cached  # type: ignore[union-attr]
+    return cached
+
+
+def owns_job(user: User, job: Job) -> bool:
+    """The user owns the job, or one of the user's groups does."""
+    if not user.is_authenticated:
+        return False
+    if job.owner_id is not None and job.owner_id == user.pk:
+        return True
+    return job.group_id is not None and job.group_id in group_ids(user)
+
+
+def can_view_job(user: User, job: Job) -> bool:
+    return bool(role_of(user))
+
+
+def can_edit_job(user: User, job: Job) -> bool:
+    if can_admin(user):
+        return True
+    return has_role(user, Role.OPERATOR) and owns_job(user, job)
+
+
+def can_run_job(user: User, job: Job) -> bool:
+    """Run now, re-run, cancel: the same people who may edit it."""
+    return can_edit_job(user, job)
+
+
+def can_cancel_run(user: User, run: Run) -> bool:
+    return can_run_job(user, run.job)
+
+
+def editable_jobs(user: User, jobs: QuerySet) -> QuerySet:
+    """The subset of `jobs` the user may edit (for lists and bulk checks)."""
+    if can_admin(user):
+        return jobs
+    if not has_role(user, Role.OPERATOR):
+        return jobs.none()
+    return jobs.filter(Q(owner=user) | Q(group__in=group_ids(user)))
+
+
+def check(allowed: bool) -> None:
+    """Raise 403 unless allowed: the one line every view starts with."""
+    if not allowed:
+        raise PermissionDenied
 
 
 def require_role(role: str) -> Callable:

@@ -25,3 +25,14 @@ def duration(seconds: float | None) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """A run state's display name (translated) from its stored value."""
+    from octopus.runs.models import RunState
+
+    try:
+        return str(RunState(value).label)
+    except ValueError:
+        return value
