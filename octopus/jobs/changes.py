@@ -21,8 +21,8 @@ class JobBusy(Exception):
 def create_job(form: JobForm, request: HttpRequest, cloned_from: Job | None = None) -> Job:
     with transaction.atomic():
         job = form.save(commit=False)
-        if "owner" not in form.fields:
-            job.owner = request.user  # operators own what they create
+        if "owner" not in form.fields or "owner" not in form.data:
+            job.owner = request.user  # operators own what they create; admins by default
         if cloned_from is not None:
             job.alert_routing = dict(cloned_from.alert_routing)
         job.save()

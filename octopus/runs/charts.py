@@ -64,8 +64,9 @@ def job_sparkline(job_id: int, count: int = 30, width: int = 300, height: int = 
     durations = [r.duration or 0.0 for r in runs]
     longest = max(durations, default=0.0) or 1.0
     slot = width / count
+    first = count - len(runs)  # the newest run sits at the right edge
     bars = []
-    for i, (run, seconds) in enumerate(zip(runs, durations, strict=True)):
+    for i, (run, seconds) in enumerate(zip(runs, durations, strict=True), start=first):
         h = max(3.0, (height - 2) * seconds / longest)
         css = GROUP_OF.get(run.state, "other")
         bars.append(

@@ -1,7 +1,5 @@
 // Octopus UI helpers: local times, the time zone cookie, dialogs, the live log's scrolling.
 (function () {
-  var lang = document.documentElement.lang || undefined;
-
   // The server reads this cookie to show typed and rendered times in the viewer's zone.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -10,25 +8,24 @@
     }
   } catch (e) { /* very old browser: times stay in UTC */ }
 
-  // Show every <time datetime="..."> in the viewer's own time zone.
+  function pad(n, w) { return String(n).padStart(w || 2, "0"); }
+
+  // Show every <time datetime="..."> in the viewer's own time zone (ISO-like, any language).
   function localize(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       if (el.dataset.localized) return;
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
       if (!el.title) el.title = d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
-      var options = el.dataset.format === "time"
-        ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }
-        : { year: "numeric", month: "2-digit", day: "2-digit",
-            hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
-      el.textContent = d.toLocaleString(lang, options);
+      var hms = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+      el.textContent = el.dataset.format === "time" ? hms
+        : d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + hms;
       el.dataset.localized = "1";
     });
     // Log line times: HH:MM:SS.mmm in the viewer's zone.
     root.querySelectorAll(".ts[data-epoch]").forEach(function (el) {
       var d = new Date(parseFloat(el.dataset.epoch) * 1000);
       if (isNaN(d)) return;
-      var pad = function (n, w) { return String(n).padStart(w || 2, "0"); };
       el.textContent = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) +
         "." + pad(d.getMilliseconds(), 3);
       el.removeAttribute("data-epoch");
