@@ -83,14 +83,13 @@ def main() -> None:
         )
 
         now = datetime.now(UTC).isoformat(sep=" ")
-        with server.db() as conn:
-            base = conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs_run").fetchone()[0]
-            conn.executemany(
-                "INSERT INTO runs_run (job_id, trigger, fanout_key, attempt, args, command, "
-                "state, reason, note, created, log_lines, saw_end_marker) "
-                "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, 0)",
-                [(job_id, now)] * args.burst,
-            )
+        base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
+        server.database.executemany(
+            "INSERT INTO runs_run (job_id, trigger, fanout_key, attempt, args, command, "
+            "state, reason, note, created, log_lines, saw_end_marker) "
+            "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, ?)",
+            [(job_id, now, False)] * args.burst,
+        )
         procs = {"server": psutil.Process(server.proc.pid)}
         procs.update({w.name: psutil.Process(w.proc.pid) for w in workers})
         cpu_before = {name: sum(p.cpu_times()[:2]) for name, p in procs.items()}

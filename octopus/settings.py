@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "octopus.accounts.context.permissions",
+                "octopus.alerts.dashboard.open_alerts",
             ],
         },
     }
@@ -166,3 +167,23 @@ LOGGING = {
         "octopus": {"handlers": ["console"], "level": os.getenv("OCTOPUS_LOG_LEVEL", "INFO")},
     },
 }
+
+# Alerts (octopus/alerts). Occurrences of one alert (same kind and job or worker) less than
+# the merge window apart merge into one; an open alert that keeps absorbing occurrences
+# gets at most one summary per summary interval.
+ALERT_MERGE_WINDOW = envint("OCTOPUS_ALERT_MERGE_WINDOW", 600)  # seconds
+ALERT_SUMMARY_INTERVAL = envint("OCTOPUS_ALERT_SUMMARY_INTERVAL", ALERT_MERGE_WINDOW)  # seconds
+ALERT_NO_WORKER_GRACE = envint("OCTOPUS_ALERT_NO_WORKER_GRACE", 60)  # seconds queued, no worker
+ALERT_DELIVERY_ATTEMPTS = envint("OCTOPUS_ALERT_DELIVERY_ATTEMPTS", 5)
+ALERT_RETRY_BACKOFF = envint("OCTOPUS_ALERT_RETRY_BACKOFF", 15)  # seconds, doubled per attempt
+# Links in notifications point here, e.g. https://octopus.example.com (empty: no links).
+OCTOPUS_BASE_URL = os.getenv("OCTOPUS_BASE_URL", "")
+# E-mail to people and to e-mail channels without their own SMTP server.
+EMAIL_HOST = os.getenv("OCTOPUS_SMTP_HOST", "localhost")
+EMAIL_PORT = envint("OCTOPUS_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.getenv("OCTOPUS_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("OCTOPUS_SMTP_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("OCTOPUS_SMTP_STARTTLS")
+EMAIL_USE_SSL = envbool("OCTOPUS_SMTP_SSL")
+EMAIL_TIMEOUT = 10  # seconds
+DEFAULT_FROM_EMAIL = os.getenv("OCTOPUS_EMAIL_FROM", "octopus@localhost")

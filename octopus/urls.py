@@ -40,4 +40,5 @@ urlpatterns = [
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
+    path("", include("octopus.alerts.urls")),
 ]

@@ -295,7 +295,9 @@ class Agent:
                 with contextlib.suppress(Exception):
                     await self.link.close()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_DELAY)
+            # Back off, but never past a heartbeat interval: a server that restarted must
+            # hear from its workers before it could judge them silent.
+            delay = min(delay * 2, RECONNECT_MAX_DELAY, max(self.heartbeat_interval, 0.2))
 
     async def _session(self) -> None:
         receiver = asyncio.create_task(self._receive_loop(), name="receiver")

@@ -100,3 +100,23 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Connections opened by the ASGI server's threads in tests must not outlive a call:
+    # PostgreSQL refuses to drop a test database someone is still connected to.
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture
+async def async_db_closed():
+    """For async tests using the ORM through sync_to_async: the executor thread's connection
+    is closed at the end (PostgreSQL refuses to drop a test database still in use)."""
+    yield
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from octopus.alerts import outbox, sender
 from octopus.cluster import wakeups
 from octopus.cluster.leader import Leadership
 from octopus.jobs import scheduler
@@ -115,6 +116,14 @@ class Loops:
                 self.stop_event,
                 1.0,
             ),
+            Loop(
+                "alert-sender",
+                sender.run_once,
+                self.leadership,
+                self.stop_event,
+                1.0,
+                outbox.wakeup,
+            ),
         ]
 
     def start(self) -> None:
@@ -125,5 +134,6 @@ class Loops:
         self.stop_event.set()
         wakeups.wake_scheduler()
         wakeups.wake_dispatcher()
+        outbox.wakeup.set()
         for thread in self.threads:
             thread.join(timeout=10)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Concurrency, Job, Misfire, Routing
 from octopus.lib.cron import CronError, fire_times_between, next_fire_time
 from octopus.runs.models import ACTIVE_STATES, Run, RunState, Trigger
@@ -87,6 +88,7 @@ def _record_missed(job: Job, missed: list[datetime], catch_up: bool) -> int:
     if not missed:
         return 0
     log.warning("job %s missed %d firing(s) since %s", job.name, len(missed), missed[0])
+    alert_rules.schedule_missed(job, missed)
     created = 0
     run_latest = catch_up and job.misfire_policy == Misfire.RUN_ONCE
     skipped = missed[:-1] if run_latest else missed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -24,6 +25,13 @@ def sqlite_database(path: Path | str) -> dict[str, Any]:
     }
 
 
+def _use_pymysql() -> None:
+    """PyMySQL (pure Python, nothing to compile) stands in for mysqlclient."""
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
+
+
 def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
     """An empty URL means the embedded default: a SQLite file in the data directory."""
     if not url:
@@ -42,14 +50,20 @@ def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
         raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
     options: dict[str, Any] = dict(parse_qsl(parts.query))
     if engines[scheme].endswith("mysql"):
+        _use_pymysql()
         options.setdefault("charset", "utf8mb4")
+        # READ COMMITTED: a conditional UPDATE sees the latest committed row, as on PostgreSQL.
+        options.setdefault("isolation_level", "read committed")
+    name = unquote(parts.path.lstrip("/"))
     return {
         "ENGINE": engines[scheme],
-        "NAME": unquote(parts.path.lstrip("/")),
+        "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "OPTIONS": options,
         **PERSISTENT,
+        # Parallel test runs (several checkouts on one machine) need their own test database.
+        "TEST": {"NAME": os.environ.get("OCTOPUS_TEST_DATABASE_NAME") or f"test_{name}"},
     }

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Job
 from octopus.lib.logline import CODE_END, parse_line
 from octopus.logs.models import LogLine
@@ -70,4 +71,5 @@ def store_lines(run: Run, lines: list[list]) -> int:
     if cursor is not None:
         # A checkpoint: stored on the job at once, so the next run or retry resumes here.
         Job.objects.filter(id=run.job_id).update(cursor=cursor)
+    alert_rules.log_lines_stored(run, [(row.seq, row.level, row.text) for row in rows])
     return last_seq

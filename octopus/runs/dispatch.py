@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Concurrency, Job, Routing
 from octopus.runs.command import render_command, run_spec
 from octopus.runs.models import Run, RunState
@@ -70,9 +72,14 @@ def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
     return result
 
 
-def _set_waiting_reason(runs: QuerySet[Run], reason: str) -> None:
-    # Written only when it changes, so a long wait is not a write on every pass.
-    runs.filter(state=RunState.QUEUED).exclude(reason=reason).update(reason=reason)
+def _set_waiting_reason(
+    runs: QuerySet[Run], reason: str, no_worker_since: datetime | None = None
+) -> None:
+    # Written only when it changes, so a long wait is not a write on every pass. A wait for
+    # a worker starts when that reason is first written: the alert rules raise after a grace.
+    runs.filter(state=RunState.QUEUED).exclude(reason=reason).update(
+        reason=reason, no_worker_since=no_worker_since
+    )
 
 
 def assign_queued_runs() -> int:
@@ -123,6 +130,8 @@ def assign_queued_runs() -> int:
     for worker, run in handed:
         # After the commit: the run is the worker's in the database before it arrives.
         hub.deliver(worker.id, run_spec(run).to_dict())
+        if run.no_worker_alerted:
+            alert_rules.worker_found(run)
     return len(handed)
 
 
@@ -143,7 +152,9 @@ def _choose(
     candidates = eligible_workers(job, workers, run.fanout_key)
     if not candidates:
         reason = f"waiting: no online worker matches {describe_target(job)}"
-        _set_waiting_reason(Run.objects.filter(id=run.id), reason)
+        now = timezone.now()
+        _set_waiting_reason(Run.objects.filter(id=run.id), reason, no_worker_since=now)
+        alert_rules.run_waiting_for_worker(run, now)
         return None
     return pick_worker(job, candidates, last_worker.get(job.id))
 
@@ -157,6 +168,7 @@ def _hand_over(run: Run, job: Job, worker: Worker) -> bool:
         "cursor_start": cursor,
         "command": render_command(job.command, run.args, cursor),
         "reason": "",
+        "no_worker_since": None,
     }
     updated = Run.objects.filter(id=run.id, state=RunState.QUEUED).update(**fields)
     if updated:

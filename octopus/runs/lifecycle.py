@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.jobs.models import Backoff, Concurrency, Job, Routing
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
@@ -139,6 +140,7 @@ def finish_run(run_id: int, worker_id: int, report: dict) -> Run | None:
         return None  # the monitor got there first
     run.state, run.reason, run.finished_at = state, reason, finished_at
     after_failure(run)
+    alert_rules.run_ended(run)
     return run
 
 
@@ -150,6 +152,7 @@ def end_in_flight_run(run: Run, state: str, reason: str) -> bool:
     if updated:
         run.state, run.reason = state, reason
         after_failure(run)
+        alert_rules.run_ended(run)
     return bool(updated)
 
 

@@ -77,6 +77,11 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_output_at = models.DateTimeField(null=True, blank=True)
 
+    # Set by the dispatcher while no online worker may take this queued run; the alert
+    # rules raise once per run after a grace period (alerts/rules.py).
+    no_worker_since = models.DateTimeField(null=True, blank=True)
+    no_worker_alerted = models.BooleanField(default=False)
+
     log_lines = models.PositiveIntegerField(default=0)
     saw_end_marker = models.BooleanField(default=False)
 

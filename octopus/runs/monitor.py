@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from octopus.alerts import rules as alert_rules
 from octopus.logs.models import LogLine
 from octopus.runs import lifecycle
 from octopus.runs.models import Run, RunState
@@ -38,10 +39,12 @@ def mark_silent_workers_offline(now: datetime) -> int:
             runs = Run.objects.filter(
                 worker=worker, state__in=(RunState.DISPATCHED, RunState.RUNNING)
             ).select_related("job")
+            lost = 0
             for run in runs:
-                lifecycle.end_in_flight_run(
+                lost += lifecycle.end_in_flight_run(
                     run, RunState.LOST, f"lost: worker {worker.name} silent for {silence} s"
                 )
+            alert_rules.worker_went_offline(worker, silence, lost)
             count += 1
     return count
 

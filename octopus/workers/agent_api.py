@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
@@ -36,6 +37,7 @@ def worker_connected(worker: Worker, hello: dict[str, Any]) -> datetime:
         last_seen=now,
         connected_at=now,
     )
+    alert_rules.worker_came_back(worker)
     wake_dispatcher()
     return now
 
@@ -65,19 +67,18 @@ def heartbeat(worker: Worker, message: dict[str, Any], stamp: datetime | None = 
     stayed open (a paused process, a stalled network) is routable again once it speaks."""
     load = message.get("load") or {}
     state = WorkerState.DRAINING if message.get("draining") else WorkerState.ONLINE
-    return bool(
-        Worker.objects.filter(pk=worker.pk)
-        .exclude(token_hash="")
-        .update(
-            last_seen=timezone.now(),
-            load={
-                k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load
-            },
-            running_count=int(load.get("running", 0)),
-            state=state,
-            **({"connected_at": stamp} if stamp else {}),
-        )
+    mine = Worker.objects.filter(pk=worker.pk).exclude(token_hash="")
+    came_back = mine.filter(state=WorkerState.OFFLINE).exists()
+    updated = mine.update(
+        last_seen=timezone.now(),
+        load={k: load[k] for k in ("cpu", "memory", "load1", "running", "spooled") if k in load},
+        running_count=int(load.get("running", 0)),
+        state=state,
+        **({"connected_at": stamp} if stamp else {}),
     )
+    if updated and came_back:
+        alert_rules.worker_came_back(worker)
+    return bool(updated)
 
 
 def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:

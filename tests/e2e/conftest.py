@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.databases import drop_all_created
 from tests.e2e.octopus_process import Browserless, OctopusUp
 
 
@@ -24,3 +25,9 @@ def ui(octopus_up: OctopusUp) -> Browserless:
     response = user.login()
     assert response.url.path != "/login/", "login failed"
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    drop_all_created()

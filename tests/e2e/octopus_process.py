@@ -6,7 +6,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.e2e.databases import TestDatabase
 
 ADMIN_PASSWORD = "e2e-admin-password"
 
@@ -66,14 +67,23 @@ class OctopusUp:
 
     command = "up"
 
-    def __init__(self, data_dir: Path, port: int | None = None, env: dict | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        env: dict | None = None,
+        database: TestDatabase | None = None,
+    ) -> None:
         self.data_dir = data_dir
+        # A restart or another replica passes the database of the first instance.
+        self.database = database or TestDatabase(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"octopus-{self.command}.log"
         self.env = {**os.environ, "OCTOPUS_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         for name in ("OCTOPUS_DATA_DIR", "OCTOPUS_SECRET_KEY", "DJANGO_SETTINGS_MODULE"):
             self.env.pop(name, None)
+        self.env["OCTOPUS_DATABASE_URL"] = self.database.url
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> OctopusUp:
@@ -136,14 +146,11 @@ class OctopusUp:
             options.setdefault("token", self.worker_token(name))
         return Worker(self, name, labels, **options).start()
 
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.data_dir / "octopus.sqlite3", timeout=10)
-        conn.row_factory = sqlite3.Row
-        return conn
+    def query(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        return self.database.query(sql, *params)
 
-    def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        with self.db() as conn:
-            return conn.execute(sql, params).fetchall()
+    def execute(self, sql: str, *params: Any) -> None:
+        self.database.execute(sql, *params)
 
 
 class OctopusServer(OctopusUp):

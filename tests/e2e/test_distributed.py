@@ -284,7 +284,7 @@ def test_a_worker_that_comes_back_kills_the_runs_given_away(cluster: Cluster) ->
     wait_until(lambda: not _alive(first["pid"]), 10, what="the given-away run to be killed")
     assert cluster.runs(job_id)[0]["state"] == "lost"
     assert "given to another worker" in paused.log()
-    cluster.server.query("UPDATE jobs_job SET enabled = 0 WHERE id = ?", job_id)
+    cluster.server.execute("UPDATE jobs_job SET enabled = ? WHERE id = ?", False, job_id)
 
 
 def _alive(pid: int) -> bool:

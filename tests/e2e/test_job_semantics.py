@@ -64,8 +64,7 @@ def finished(count: int):
 
 def stop_firing(up: OctopusUp, job_id: int) -> None:
     # Test cleanup only: spare the other tests a job firing every second.
-    with up.db() as conn:
-        conn.execute("UPDATE jobs_job SET enabled = 0, next_fire_at = NULL WHERE id = ?", (job_id,))
+    up.execute("UPDATE jobs_job SET enabled = ?, next_fire_at = NULL WHERE id = ?", False, job_id)
 
 
 def ts(value: str | None) -> datetime | None:

@@ -48,7 +48,7 @@ def test_missed_firings_follow_the_misfire_policy(tmp_path: Path) -> None:
     # Stay down until even the last firing is past the 5 s grace.
     time.sleep(max(0.0, (firings[-1] - datetime.now(UTC)).total_seconds() + 6))
 
-    again = OctopusUp(data, port=up.port)
+    again = OctopusUp(data, port=up.port, database=up.database)
     again.log_path = data / "restart.log"
     again.start()
     try:

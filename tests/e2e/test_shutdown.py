@@ -45,18 +45,21 @@ def test_ctrl_c_lets_the_running_job_finish_and_stores_its_result(tmp_path: Path
 def test_a_restart_keeps_jobs_and_does_not_print_the_password_again(tmp_path: Path) -> None:
     env = {"OCTOPUS_ADMIN_PASSWORD": ""}
     first = OctopusUp(tmp_path / "data", env=env).start()
-    first.stop()
     match = re.search(r"Log in as admin with password: (\S+)", first.log())
     assert match, first.log()
     password = match.group(1)
-    second = OctopusUp(tmp_path / "data2", env=env)
-    second.data_dir = first.data_dir
+    ui = Browserless(first.url)
+    ui.login(password=password)
+    job_id = ui.create_job_id(name="kept", command="echo kept")
+    assert first.stop() == 0
+
+    second = OctopusUp(first.data_dir, port=first.port, env=env, database=first.database)
     second.log_path = first.data_dir / "second.log"
     second.start()
     try:
         assert "with password" not in second.log()
         ui = Browserless(second.url)
-        response = ui.login(password=password)
-        assert response.url.path == "/jobs/"
+        assert ui.login(password=password).url.path != "/login/"
+        assert "kept" in ui.client.get(f"/jobs/{job_id}/").text
     finally:
         assert second.stop() == 0

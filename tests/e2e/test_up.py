@@ -63,11 +63,11 @@ def test_exit_3_fails_with_exit_code_and_stderr(octopus_up: OctopusUp, ui) -> No
     lines = octopus_up.query(
         "SELECT text, stream, level FROM logs_logline WHERE run_id = ?", run["id"]
     )
-    assert [tuple(r) for r in lines] == [("oops", "stderr", "warn")]
+    assert [tuple(r.values()) for r in lines] == [("oops", "stderr", "warn")]
 
 
 def test_bad_cron_gets_a_clear_message_and_no_job(octopus_up: OctopusUp, ui) -> None:
     response = ui.create_job(name="bad", schedule="61 * * * *")
     assert response.url.path == "/jobs/new/"
     assert "Invalid schedule: bad minute field &#x27;61&#x27;" in response.text
-    assert octopus_up.query("SELECT COUNT(*) FROM jobs_job")[0][0] == 0
+    assert octopus_up.query("SELECT COUNT(*) AS n FROM jobs_job")[0]["n"] == 0

@@ -15,6 +15,8 @@ from octopus.workers.models import Worker
 from octopus.workers.tokens import issue_worker_token, revoke_worker_token
 from octopus_agent import protocol
 
+pytestmark = pytest.mark.usefixtures("async_db_closed")
+
 
 def ws_url(base: str) -> str:
     return base.replace("http://", "ws://") + protocol.AGENT_PATH

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+from octopus.alerts.forms import ChannelForm, url_field
+
+
+class DingTalkForm(ChannelForm):
+    kind = "dingtalk"
+    config_fields = ("url", "secret")
+
+    url = url_field(
+        "Robot webhook URL",
+        "https://oapi.dingtalk.com/robot/send?access_token=… If the robot checks keywords, "
+        "add the keyword Octopus: every message title starts with [Octopus].",
+    )
+    secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The robot's 加签 secret (starts with SEC), if it has one.",
+    )

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django import forms
+
+from octopus.alerts.forms import ChannelForm, url_field
+
+
+class WebhookForm(ChannelForm):
+    kind = "webhook"
+    config_fields = ("url", "secret")
+
+    url = url_field("URL", "Octopus POSTs each notification there as JSON.")
+    secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Optional: the header X-Octopus-Signature-256 then carries "
+        "sha256=HMAC-SHA256(secret, body).",
+    )
