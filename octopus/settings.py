@@ -124,6 +124,12 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Login lockout (django-axes): 5 failures for one user name from one address lock that pair
 # out for 15 minutes; the login page says so (accounts/lockout.py).
+AUTH_PASSWORD_VALIDATORS = [  # for passwords people type in the user pages
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -147,7 +147,10 @@ class JobForm(forms.ModelForm):
                 self.initial.setdefault("owner", user.pk)
         else:
             del self.fields["owner"]
-            self.fields["group"].queryset = user.groups.order_by("name")
+            # Their own groups, and the job's current one (kept when they save).
+            mine = Group.objects.filter(user=user)
+            current = Group.objects.filter(pk=self.instance.group_id)
+            self.fields["group"].queryset = (mine | current).distinct().order_by("name")
         self.fields["group"].empty_label = _("no group")
         if "owner" in self.fields:
             self.fields["owner"].empty_label = _("nobody")
