@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "channels",
+    "ninja",  # serves the API docs' own Swagger UI files (no CDN)
     "octopus.accounts",
     "octopus.workers",
     "octopus.jobs",

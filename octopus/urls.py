@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from octopus.accounts import people
+from octopus.accounts import people, token_pages
 from octopus.accounts import views as accounts
+from octopus.api.app import api
 from octopus.dashboard import views as dashboard
 from octopus.jobs import views as jobs
 from octopus.runs import views as runs
@@ -41,4 +42,9 @@ urlpatterns = [
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
     path("", include("octopus.alerts.urls")),
+    path("api/v1/", api.urls),
+    path("account/tokens/", token_pages.token_list, name="api-tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/", token_pages.token_revoke, name="api-token-revoke"
+    ),
 ]

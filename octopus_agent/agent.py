@@ -35,7 +35,7 @@ SEEN_RUNS_KEPT = 7 * 24 * 3600  # seconds
 class Agent:
     def __init__(self, config: Config, link: ServerLink | None = None) -> None:
         self.config = config
-        self.link: ServerLink = link or WebSocketLink(config.websocket_url, config.token)
+        self.link: ServerLink = link or WebSocketLink(config.websocket_urls, config.token)
         self.spool = Spool(config.data_dir / "spool.sqlite3", config.spool_max_bytes)
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}

@@ -16,7 +16,9 @@ SPOOL_MAX_BYTES = 1024 * 1024 * 1024
 
 @dataclass
 class Config:
-    server: str  # http(s)://host:port of any Octopus server
+    # http(s)://host:port of an Octopus server, or several replicas separated by commas:
+    # the agent moves to the next one when the one it talks to is unreachable.
+    server: str
     token: str
     name: str = field(default_factory=socket.gethostname)
     labels: list[str] = field(default_factory=list)
@@ -28,12 +30,18 @@ class Config:
     detect_runtimes: bool = True
 
     @property
-    def websocket_url(self) -> str:
+    def servers(self) -> list[str]:
+        return [url.strip().rstrip("/") for url in self.server.split(",") if url.strip()]
+
+    @property
+    def websocket_urls(self) -> list[str]:
         from octopus_agent.protocol import AGENT_PATH
 
-        base = self.server.rstrip("/")
-        if base.startswith("https://"):
-            base = "wss://" + base.removeprefix("https://")
-        elif base.startswith("http://"):
-            base = "ws://" + base.removeprefix("http://")
-        return base + AGENT_PATH
+        urls = []
+        for base in self.servers:
+            if base.startswith("https://"):
+                base = "wss://" + base.removeprefix("https://")
+            elif base.startswith("http://"):
+                base = "ws://" + base.removeprefix("http://")
+            urls.append(base + AGENT_PATH)
+        return urls

@@ -30,6 +30,7 @@ def save_token(data_dir: Path, token: str) -> None:
 
 
 def enroll(server: str, enrollment_token: str, name: str, data_dir: Path) -> str:
+    server = server.split(",")[0].strip()  # any replica will do
     url = server.rstrip("/") + "/agent/v1/enroll"
     body = {"enrollment_token": enrollment_token, "name": name, "hostname": socket.gethostname()}
     try:

@@ -26,14 +26,29 @@ class ServerLink(Protocol):
 
 
 class WebSocketLink:
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
+    """One WebSocket to one of the server URLs; after a failed connection attempt the next
+    URL is tried (server replicas without a load balancer in front)."""
+
+    def __init__(self, urls: list[str] | str, token: str) -> None:
+        self.urls = [urls] if isinstance(urls, str) else list(urls)
+        self.current = 0
         self.token = token
         self.ws: ClientConnection | None = None
         # The heartbeat and the sender share the connection; one frame at a time.
         self._send_lock = asyncio.Lock()
 
+    @property
+    def url(self) -> str:
+        return self.urls[self.current]
+
     async def open(self) -> None:
+        try:
+            await self._open()
+        except LinkDown:
+            self.current = (self.current + 1) % len(self.urls)
+            raise
+
+    async def _open(self) -> None:
         try:
             self.ws = await connect(
                 self.url,

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from octopus.accounts.models import Profile, Role
 
 if TYPE_CHECKING:
+    from octopus.alerts.models import Alert
     from octopus.jobs.models import Job
     from octopus.runs.models import Run
 
@@ -76,10 +77,28 @@ def can_view_job(user: User, job: Job) -> bool:
     return bool(role_of(user))
 
 
+def jobs_visible_to(user: User, jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """The jobs of `jobs` that `user` may see (lists must agree with can_view_job)."""
+    return jobs if role_of(user) else jobs.none()
+
+
+def can_view_run(user: User, run: Run) -> bool:
+    return can_view_job(user, run.job)
+
+
+def runs_visible_to(user: User, runs: QuerySet[Run]) -> QuerySet[Run]:
+    """The runs of `runs` that `user` may see (lists must agree with can_view_run)."""
+    return runs if role_of(user) else runs.none()
+
+
 def can_edit_job(user: User, job: Job) -> bool:
     if can_admin(user):
         return True
     return has_role(user, Role.OPERATOR) and owns_job(user, job)
+
+
+def can_delete_job(user: User, job: Job) -> bool:
+    return can_edit_job(user, job)
 
 
 def can_run_job(user: User, job: Job) -> bool:
@@ -89,6 +108,19 @@ def can_run_job(user: User, job: Job) -> bool:
 
 def can_cancel_run(user: User, run: Run) -> bool:
     return can_run_job(user, run.job)
+
+
+def can_ack_alert(user: User, alert: Alert) -> bool:
+    """Acknowledge or resolve: operators and admins (an alert may concern no job at all)."""
+    return has_role(user, Role.OPERATOR)
+
+
+def can_view_workers(user: User) -> bool:
+    return bool(role_of(user))
+
+
+def can_view_audit(user: User) -> bool:
+    return can_admin(user)
 
 
 def editable_jobs(user: User, jobs: QuerySet) -> QuerySet:

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import re
 import shlex
-import zoneinfo
 from functools import cache
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from octopus.jobs import spec
 from octopus.jobs.models import Concurrency, Job
-from octopus.lib import cron
 from octopus.runs.command import parse_args
 from octopus.workers.models import Worker
-
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-NAME = re.compile(r"^[\w.-]+$")
 
 
 @cache
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name) for name in sorted(spec.time_zones())]
 
 
 def split_list(text: str) -> list[str]:
@@ -156,12 +152,10 @@ class JobForm(forms.ModelForm):
             self.fields["owner"].empty_label = _("nobody")
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not NAME.match(name):
-            raise forms.ValidationError(
-                _("Use letters, digits, '.', '_' and '-' only (no spaces).")
-            )
-        return name
+        try:
+            return spec.check_name(self.cleaned_data["name"])
+        except spec.SpecError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_args_text(self) -> list[str]:
         try:
@@ -170,31 +164,23 @@ class JobForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
     def clean_env_text(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data.get("env_text", "").splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            key, sep, value = line.partition("=")
-            key = key.strip()
-            if not sep or not ENV_NAME.match(key):
-                raise forms.ValidationError(
-                    _("Line %(number)s: expected NAME=value, got %(line)s.")
-                    % {"number": number, "line": repr(line)}
-                )
-            env[key] = value
-        return env
+        try:
+            return spec.parse_env_text(self.cleaned_data.get("env_text", ""))
+        except spec.SpecError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict:
         data = super().clean()
-        schedule = (data.get("schedule") or "").strip()
-        data["schedule"] = schedule
-        if schedule and data.get("time_zone"):
+        data["schedule"] = (data.get("schedule") or "").strip()
+        if data["schedule"] and data.get("time_zone"):
             try:
-                cron.validate(schedule, data["time_zone"])
-            except cron.CronError as exc:
-                self.add_error("schedule", _("Invalid schedule: %(error)s.") % {"error": exc})
-        if data.get("max_parallel") == 0:
-            self.add_error("max_parallel", _("At least 1."))
+                spec.check_schedule(data["schedule"], data["time_zone"])
+            except spec.SpecError as exc:
+                self.add_error("schedule", str(exc))
+        try:
+            spec.check_max_parallel(data.get("max_parallel"))
+        except spec.SpecError as exc:
+            self.add_error("max_parallel", str(exc))
         if data.get("concurrency") == Concurrency.ALLOW and self._uses_cursor(data):
             self.add_error(
                 "concurrency",

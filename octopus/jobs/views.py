@@ -91,7 +91,7 @@ def job_create(request: HttpRequest) -> HttpResponse:
     check(can_create_job(request.user))
     form = JobForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        job = changes.create_job(form, request)
+        job = changes.create_job_from_form(form, request)
         messages.success(request, _("Job %(name)s created.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": None})
@@ -103,7 +103,7 @@ def job_clone(request: HttpRequest, job_id: int) -> HttpResponse:
     check(can_create_job(request.user) and can_view_job(request.user, source))
     form = JobForm(request.POST or None, user=request.user, initial=changes.clone_initial(source))
     if request.method == "POST" and form.is_valid():
-        job = changes.create_job(form, request, cloned_from=source)
+        job = changes.create_job_from_form(form, request, cloned_from=source)
         messages.success(request, _("Job %(name)s created.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": None, "source": source})
@@ -114,7 +114,7 @@ def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
     check(can_edit_job(request.user, job))
     form = JobForm(request.POST or None, instance=job, user=request.user)
     if request.method == "POST" and form.is_valid():
-        job = changes.update_job(form, request)
+        job = changes.update_job_from_form(form, request)
         messages.success(request, _("Job %(name)s saved.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": job})
@@ -134,7 +134,7 @@ def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> HttpRespon
     """Enable or disable (htmx: answers with the job's refreshed header)."""
     job = _job(job_id)
     check(can_edit_job(request.user, job))
-    changes.set_enabled(job, enabled, request)
+    changes.set_enabled(job, enabled, request.user, request)
     if request.htmx:
         ctx = {"job": job, "can_edit": True, "can_run": can_run_job(request.user, job)}
         return render(request, "jobs/_head.html", ctx)
@@ -146,7 +146,7 @@ def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(job_id)
     check(can_edit_job(request.user, job))
     try:
-        changes.delete_job(job, request)
+        changes.delete_job(job, request.user, request)
     except changes.JobBusy as exc:
         messages.error(request, str(exc))
         return _hx_redirect(request, f"/jobs/{job_id}/")

@@ -184,3 +184,38 @@ def after_failure(run: Run) -> Run | None:
     log.info("run %s %s; retry %s queued", run.id, run.state, retry.id)
     transaction.on_commit(wake_dispatcher)
     return retry
+
+
+class RunAlreadyEnded(Exception):
+    """The run has already ended; there is nothing to cancel."""
+
+
+def request_cancel(run: Run, by: AbstractBaseUser | None) -> str:
+    """Cancel a run. Return "cancelled" (it had not started: it ended at once) or
+    "requested" (it is in flight: its worker is told to stop it and reports the end).
+
+    1. A queued run ends cancelled with one conditional UPDATE.
+    2. Else an in-flight run gets `cancel_requested_at`; the worker's connection sees it
+       (nudged now, or at its next poll on another replica) and sends protocol.CANCEL.
+    3. Else the run ended meanwhile: RunAlreadyEnded.
+    """
+    who = by.get_username() if by is not None and by.is_authenticated else "someone"
+    now = timezone.now()
+    cancelled = Run.objects.filter(id=run.id, state=RunState.QUEUED).update(
+        state=RunState.CANCELLED, reason=f"cancelled by {who} before it started", finished_at=now
+    )
+    if cancelled:
+        run.refresh_from_db()
+        return "cancelled"
+    Run.objects.filter(id=run.id, state__in=IN_FLIGHT, cancel_requested_at=None).update(
+        cancel_requested_at=now, reason=f"cancelled by {who}"
+    )
+    run.refresh_from_db()
+    if run.state in IN_FLIGHT:
+        from octopus.workers import hub
+
+        worker_id = run.worker_id
+        if worker_id is not None:
+            transaction.on_commit(lambda: hub.nudge(worker_id))
+        return "requested"
+    raise RunAlreadyEnded(f"run {run.id} already ended ({run.state})")

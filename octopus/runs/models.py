@@ -85,6 +85,10 @@ class Run(models.Model):
     log_lines = models.PositiveIntegerField(default=0)
     saw_end_marker = models.BooleanField(default=False)
 
+    # Set when someone asks to cancel an in-flight run: the worker's connection sends it a
+    # cancel; the run ends when the worker reports back.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [

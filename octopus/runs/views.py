@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST
 from octopus.accounts import audit
 from octopus.accounts.roles import can_cancel_run, can_run_job, can_view_job, check
 from octopus.logs.models import LogLine
-from octopus.runs.cancel import RunAlreadyEnded, request_cancel
-from octopus.runs.lifecycle import queue_manual_run
+from octopus.runs.lifecycle import RunAlreadyEnded, queue_manual_run, request_cancel
 from octopus.runs.listing import FAILING, SINCE, RunFilter, filtered_runs
 from octopus.runs.models import Run, RunState, Trigger
 from octopus.workers.models import Worker

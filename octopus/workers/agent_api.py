@@ -92,6 +92,16 @@ def pending_runs(worker: Worker, exclude: set[int]) -> list[protocol.RunSpec]:
     return [run_spec(run) for run in runs]
 
 
+def runs_to_cancel(worker: Worker, exclude: set[int]) -> list[tuple[int, str]]:
+    """In-flight runs of this worker someone asked to cancel: (run id, reason) to send."""
+    runs = (
+        Run.objects.filter(worker=worker, state__in=IN_FLIGHT, cancel_requested_at__isnull=False)
+        .exclude(id__in=exclude)
+        .order_by("id")
+    )
+    return [(run.id, run.reason or "cancelled") for run in runs]
+
+
 def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
     """Apply one spooled message idempotently. Return runs the worker must abandon."""
     kind = message["type"]

@@ -40,6 +40,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake fails with HTTP 403
             return
         self.sent: set[int] = set()
+        self.cancels_sent: set[int] = set()
         self.stamp = None
         self.mailbox: hub.Mailbox | None = None
         self.pusher: asyncio.Task | None = None
@@ -136,8 +137,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
         )
 
     async def _push_runs(self) -> None:
-        """Send runs handed to this worker: those delivered by the dispatcher at once, and
-        whatever the database holds for it when nudged or every poll interval."""
+        """Send runs handed to this worker (those the dispatcher delivered at once, and
+        whatever the database holds for it when nudged or every poll interval) and the
+        cancels asked for."""
         assert self.worker is not None and self.mailbox is not None
         mailbox = self.mailbox
         look_in_database = True
@@ -156,6 +158,12 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 for spec in specs:
                     self.sent.add(spec.run_id)
                     await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
+                cancels = await database_sync_to_async(agent_api.runs_to_cancel)(
+                    self.worker, self.cancels_sent
+                )
+                for run_id, reason in cancels:
+                    await self._cancel(run_id, reason)
+                    self.cancels_sent.add(run_id)
             try:
                 await asyncio.wait_for(mailbox.wakeup.wait(), POLL_INTERVAL)
                 # Woken: a delivery needs no database read; a bare nudge does.

@@ -1,4 +1,9 @@
-"""The `octopus` command: up (everything on one machine), server, worker, and admin tasks."""
+"""The `octopus` command: up (everything on one machine), server, worker, and admin tasks.
+
+The API client commands (jobs, runs, logs, workers, alerts, export/apply, import-crontab,
+login) live in the sibling modules and talk to a server over HTTP only; they never import
+Django.
+"""
 
 from __future__ import annotations
 
@@ -171,6 +176,24 @@ def worker_token(name: str, data_dir: Path) -> None:
     _setup_django(data_dir.resolve())
     _migrate()
     click.echo(_local_worker_token(name))
+
+
+# The API client commands, one module per command group.
+from octopus.cli import alerts, jobs, jobs_as_code, login, logs, runs, workers  # noqa: E402
+from octopus.cli import crontab as crontab_import  # noqa: E402
+
+for _command in (
+    jobs.jobs,
+    runs.runs,
+    logs.logs,
+    workers.workers,
+    alerts.alerts,
+    jobs_as_code.export,
+    jobs_as_code.apply,
+    crontab_import.import_crontab,
+    login.login,
+):
+    main.add_command(_command)
 
 
 @main.command(name="enrollment-token")

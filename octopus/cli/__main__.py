@@ -1,0 +1,7 @@
+"""`python -m octopus.cli …` is the `octopus` command."""
+
+from __future__ import annotations
+
+from octopus.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""/api/v1/workers, /alerts (list, acknowledge) and /audit (admins only)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from octopus.accounts import audit
+from octopus.accounts.models import AuditEvent
+from octopus.alerts.models import Alert
+
+pytestmark = pytest.mark.django_db
+
+
+def make_alert(job=None, state="open", title="run 1 failed") -> Alert:
+    now = timezone.now()
+    return Alert.objects.create(
+        kind="run_failed", state=state, job=job, title=title, first_seen=now, last_seen=now
+    )
+
+
+def test_it_lists_workers_with_filters(api_as, viewer, make_worker) -> None:
+    make_worker("w1", labels=["python3.11"])
+    make_worker("w2", online=False)
+    api = api_as(viewer)
+    items = api.get("/workers").json()["items"]
+    assert [(w["name"], w["state"], w["connected"]) for w in items] == [
+        ("w1", "online", True),
+        ("w2", "offline", False),
+    ]
+    assert [w["name"] for w in api.get("/workers", state="offline").json()["items"]] == ["w2"]
+    assert [w["name"] for w in api.get("/workers", label="python3.11").json()["items"]] == ["w1"]
+    assert "token_hash" not in items[0]
+
+
+def test_it_lists_alerts_with_filters(api_as, viewer, make_job) -> None:
+    job = make_job("nightly")
+    make_alert(job)
+    make_alert(job, state="resolved", title="old")
+    api = api_as(viewer)
+    assert [a["title"] for a in api.get("/alerts").json()["items"]] == ["old", "run 1 failed"]
+    opened = api.get("/alerts", state="open", job="nightly").json()["items"]
+    assert [(a["title"], a["job"], a["count"]) for a in opened] == [("run 1 failed", "nightly", 1)]
+
+
+def test_an_operator_acknowledges_an_open_alert_once(api_as, operator, make_job) -> None:
+    alert = make_alert(make_job("nightly"))
+    api = api_as(operator)
+    body = api.post(f"/alerts/{alert.id}/ack").json()
+    assert (body["state"], body["acknowledged_by"]) == ("acknowledged", "oscar")
+    assert body["acknowledged_at"] is not None
+    again = api.post(f"/alerts/{alert.id}/ack")
+    assert again.status_code == 409
+    assert again.json()["error"] == f"alert {alert.id} is acknowledged, not open"
+    event = AuditEvent.objects.get(action="alert.ack")
+    assert (event.actor, event.after) == (operator, {"state": "acknowledged"})
+
+
+def test_a_viewer_cannot_acknowledge(api_as, viewer) -> None:
+    alert = make_alert()
+    assert api_as(viewer).post(f"/alerts/{alert.id}/ack").status_code == 403
+    alert.refresh_from_db()
+    assert alert.state == "open"
+
+
+def test_only_an_admin_reads_the_audit_trail(api_as, admin_user, operator, viewer) -> None:
+    audit.record("job.create", actor=operator, after={"name": "x"})
+    audit.record("job.delete", actor=admin_user, before={"name": "y"})
+    for user in (operator, viewer):
+        response = api_as(user).get("/audit")
+        assert response.status_code == 403
+        assert "admin" in response.json()["error"]
+    api = api_as(admin_user)
+    events = api.get("/audit").json()
+    assert [e["action"] for e in events["items"]] == ["job.delete", "job.create"]
+    only = api.get("/audit", actor="oscar").json()["items"]
+    assert [(e["actor"], e["after"]) for e in only] == [("oscar", {"name": "x"})]
