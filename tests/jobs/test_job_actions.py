@@ -91,7 +91,8 @@ def test_delete_is_refused_while_a_run_is_active(client, operator, make_job) -> 
     Run.objects.create(job=job, trigger="manual", state="running")
     client.force_login(operator)
     response = client.post(f"/jobs/{job.id}/delete/", follow=True)
-    assert "job &#x27;etl&#x27; has 1 run(s) in flight; cancel them or wait first" in response.content.decode()
+    message = "job &#x27;etl&#x27; has 1 run(s) in flight; cancel them or wait first"
+    assert message in response.content.decode()
     assert Job.objects.filter(pk=job.pk).exists()
     assert not AuditEvent.objects.filter(action="job.delete").exists()
 
