@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -19,12 +20,14 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
+        return _("%(n)s ms") % {"n": f"{seconds * 1000:.0f}"}
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("%(n)s s") % {"n": f"{seconds:.1f}"}
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return _("%(m)s min %(s)s s") % {"m": minutes, "s": secs}
 
 
 @register.filter

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from octopus.lib.templatetags import duration
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState
 
 # The dashboard chart stacks four groups of states, bottom to top.
@@ -76,7 +77,7 @@ def job_sparkline(job_id: int, count: int = 30, width: int = 300, height: int = 
                 width=round(max(slot - 2, 1), 2),
                 height=round(h, 2),
                 css=css,
-                title=f"#{run.id} {run.get_state_display()} · {seconds:.1f} s",
+                title=f"#{run.id} {run.get_state_display()} · {duration(seconds)}",
                 href=f"/runs/{run.id}/",
             )
         )
