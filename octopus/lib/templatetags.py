@@ -19,7 +19,7 @@ def get_item(mapping: dict, key: Any) -> Any:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    if seconds < 1:
+    if seconds < 0.9995:  # else it would read "1000 ms"
         return _("%(n)s ms") % {"n": f"{seconds * 1000:.0f}"}
     if seconds < 60:
         return _("%(n)s s") % {"n": f"{seconds:.1f}"}

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Trigger(models.TextChoices):
-    SCHEDULE = "schedule", _("Schedule")
+    SCHEDULE = "schedule", pgettext_lazy("run trigger", "Schedule")
     MANUAL = "manual", _("Manual")
     RETRY = "retry", _("Retry")
     API = "api", _("API")
