@@ -19,7 +19,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         max_length=100,
         help_text=_("What the token is for, e.g. “laptop CLI” or “deploy pipeline”."),
-        widget=forms.TextInput(attrs={"placeholder": "laptop CLI", "autofocus": True}),
+        widget=forms.TextInput(attrs={"placeholder": _("laptop CLI"), "autofocus": True}),
     )
 
 

@@ -169,9 +169,10 @@ class RoutingForm(forms.Form):
 
 class AlertFilter(forms.Form):
     state = forms.ChoiceField(
-        required=False, choices=[("", "unresolved"), ("all", "any state"), *AlertState.choices]
+        required=False,
+        choices=[("", _("unresolved")), ("all", _("any state")), *AlertState.choices],
     )
-    kind = forms.ChoiceField(required=False, choices=[("", "any kind"), *AlertKind.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", _("any kind")), *AlertKind.choices])
     job = forms.CharField(required=False, max_length=100)
 
 

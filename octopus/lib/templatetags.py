@@ -39,3 +39,14 @@ def state_label(value: str) -> str:
         return str(RunState(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def role_label(value: str) -> str:
+    """A role's display name (translated) from its stored value."""
+    from octopus.accounts.models import Role
+
+    try:
+        return str(Role(value).label)
+    except ValueError:
+        return value

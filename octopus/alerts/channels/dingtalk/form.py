@@ -11,9 +11,11 @@ class DingTalkForm(ChannelForm):
     config_fields = ("url", "secret")
 
     url = url_field(
-        "Robot webhook URL",
-        "https://oapi.dingtalk.com/robot/send?access_token=… If the robot checks keywords, "
-        "add the keyword Octopus: every message title starts with [Octopus].",
+        _("Robot webhook URL"),
+        _(
+            "https://oapi.dingtalk.com/robot/send?access_token=… If the robot checks keywords, "
+            "add the keyword Octopus: every message title starts with [Octopus]."
+        ),
     )
     secret = forms.CharField(
         label=_("Signing secret"),

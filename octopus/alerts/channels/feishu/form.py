@@ -11,7 +11,7 @@ class FeishuForm(ChannelForm):
     config_fields = ("url", "secret")
 
     url = url_field(
-        "Bot webhook URL",
+        _("Bot webhook URL"),
         "https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: open.larksuite.com)",
     )
     secret = forms.CharField(

@@ -10,7 +10,7 @@ class WebhookForm(ChannelForm):
     kind = "webhook"
     config_fields = ("url", "secret")
 
-    url = url_field("URL", "Octopus POSTs each notification there as JSON.")
+    url = url_field("URL", _("Octopus POSTs each notification there as JSON."))
     secret = forms.CharField(
         label=_("Signing secret"),
         required=False,

@@ -13,10 +13,10 @@ class WeComForm(ChannelForm):
     config_fields = ("url", "msgtype", "mentioned_mobiles")
 
     url = url_field(
-        "Group robot webhook URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+        _("Group robot webhook URL"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
     )
     msgtype = forms.ChoiceField(
-        label=_("Message type"), choices=[("markdown", "Markdown"), ("text", "Text")]
+        label=_("Message type"), choices=[("markdown", "Markdown"), ("text", _("Text"))]
     )
     mentioned_mobiles = forms.CharField(
         label=_("Mention (mobile numbers)"),
