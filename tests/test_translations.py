@@ -29,7 +29,7 @@ def test_every_message_has_a_chinese_translation() -> None:
     for e in po.translated_entries():
         text = e.msgstr or e.msgstr_plural[0]
         # Placeholders survive translation (a missing %(name)s would crash at run time).
-        assert sorted(re.findall(r"%\(\w+\)s", e.msgid)) == sorted(
+        assert sorted(re.findall(r"%\(\w+\)s", e.msgid_plural or e.msgid)) == sorted(
             re.findall(r"%\(\w+\)s", text)
         ), e.msgid
 
