@@ -58,6 +58,10 @@ class ServerProcess:
             if time.monotonic() > deadline:
                 raise SystemExit("the web server did not start within 30 s")
             time.sleep(0.05)
+        from octopus.cluster import notify
+
+        notify.subscribe_defaults()
+        self.listener = notify.Listener.start_if_postgresql(self.loops.stop_event)
         self.loops.start()
 
     def stop(self) -> None:

@@ -57,6 +57,21 @@ def announce(kind: str, ident: int | None = None) -> None:
         _deliver(kind, ident)
 
 
+def announce_elsewhere(kind: str, ident: int | None = None) -> None:
+    """Tell the other replicas only (this process already acted); PostgreSQL only."""
+    if connection.vendor == "postgresql" and Listener.running:
+        announce(kind, ident)
+
+
+def subscribe_defaults() -> None:
+    """What every server process does when another replica announces something."""
+    from octopus.cluster import wakeups
+    from octopus.workers import hub
+
+    subscribe(DISPATCH, lambda _id: wakeups.dispatcher.set())
+    subscribe(WORKER, lambda worker_id: worker_id is not None and hub.nudge(int(worker_id)))
+
+
 class Listener(threading.Thread):
     """LISTEN on PostgreSQL and hand notifications to subscribers (one per process)."""
 

@@ -17,4 +17,8 @@ def wake_scheduler() -> None:
 
 
 def wake_dispatcher() -> None:
+    """Wake the dispatcher here at once, and the leader's wherever it runs."""
     dispatcher.set()
+    from octopus.cluster import notify
+
+    notify.announce_elsewhere(notify.DISPATCH)

@@ -16,6 +16,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from octopus.alerts import rules as alert_rules
+from octopus.cluster import notify
 from octopus.jobs.models import Concurrency, Job, Routing
 from octopus.runs.command import render_command, run_spec
 from octopus.runs.models import Run, RunState
@@ -119,7 +120,16 @@ def assign_queued_runs() -> int:
     handed: list[tuple[Worker, Run]] = []
     # One transaction for the batch: one commit, not one per run.
     with transaction.atomic():
+        # Rows another dispatcher holds (an old leader finishing its pass during a takeover)
+        # are skipped, not waited for; SQLite has one writer anyway and ignores this.
+        mine = set(
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(id__in=[run.id for run in queued], state=RunState.QUEUED)
+            .values_list("id", flat=True)
+        )
         for run in queued:
+            if run.id not in mine:
+                continue
             worker = _choose(run, workers, in_flight, last_worker)
             if worker is None or not _hand_over(run, run.job, worker):
                 continue
@@ -127,9 +137,14 @@ def assign_queued_runs() -> int:
             last_worker[run.job_id] = worker.id
             by_id[worker.id].running_count += 1
             handed.append((worker, run))
+    connected_here = set(hub.connected_here())
     for worker, run in handed:
         # After the commit: the run is the worker's in the database before it arrives.
-        hub.deliver(worker.id, run_spec(run).to_dict())
+        if worker.id in connected_here:
+            hub.deliver(worker.id, run_spec(run).to_dict())
+    # Workers connected to other replicas read their runs from the database when told.
+    for worker_id in {worker.id for worker, _ in handed} - connected_here:
+        notify.announce_elsewhere(notify.WORKER, worker_id)
         if run.no_worker_alerted:
             alert_rules.worker_found(run)
     return len(handed)

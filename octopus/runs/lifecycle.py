@@ -212,10 +212,17 @@ def request_cancel(run: Run, by: AbstractBaseUser | None) -> str:
     )
     run.refresh_from_db()
     if run.state in IN_FLIGHT:
-        from octopus.workers import hub
-
         worker_id = run.worker_id
         if worker_id is not None:
-            transaction.on_commit(lambda: hub.nudge(worker_id))
+            transaction.on_commit(lambda: _tell_worker(worker_id))
         return "requested"
     raise RunAlreadyEnded(f"run {run.id} already ended ({run.state})")
+
+
+def _tell_worker(worker_id: int) -> None:
+    """Nudge the worker's connection, here or on another replica."""
+    from octopus.cluster import notify
+    from octopus.workers import hub
+
+    hub.nudge(worker_id)
+    notify.announce_elsewhere(notify.WORKER, worker_id)

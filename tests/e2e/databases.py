@@ -3,7 +3,7 @@
 With OCTOPUS_DATABASE_URL unset, an instance uses SQLite in its data directory. With it set
 to a PostgreSQL or MariaDB server, each instance gets a fresh database on that server
 (dropped afterwards), so instances never see each other's rows. Tests read and write through
-`TestDatabase.query`/`execute`, which take SQLite-style `?` parameters and give rows as
+`InstanceDatabase.query`/`execute`, which take SQLite-style `?` parameters and give rows as
 dicts with plain values (times and JSON as text) whatever the database.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-CREATED: list[TestDatabase] = []
+CREATED: list[InstanceDatabase] = []
 
 
 def server_url() -> str:
@@ -40,7 +40,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class TestDatabase:
+class InstanceDatabase:
     """The database of one Octopus instance (or of several replicas sharing it)."""
 
     def __init__(self, data_dir: Path) -> None:

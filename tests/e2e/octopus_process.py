@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.databases import TestDatabase
+from tests.e2e.databases import InstanceDatabase
 
 ADMIN_PASSWORD = "e2e-admin-password"
 
@@ -72,11 +72,11 @@ class OctopusUp:
         data_dir: Path,
         port: int | None = None,
         env: dict | None = None,
-        database: TestDatabase | None = None,
+        database: InstanceDatabase | None = None,
     ) -> None:
         self.data_dir = data_dir
         # A restart or another replica passes the database of the first instance.
-        self.database = database or TestDatabase(data_dir)
+        self.database = database or InstanceDatabase(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"octopus-{self.command}.log"
@@ -172,8 +172,10 @@ class Worker:
         extra_args: tuple[str, ...] = (),
         prefix: tuple[str, ...] = (),
         data_dir: Path | None = None,
+        servers: str = "",
     ) -> None:
         self.server = server
+        self.servers = servers or server.url  # several replicas: comma separated
         self.name = name
         self.labels = labels
         self.token = token
@@ -187,7 +189,7 @@ class Worker:
     def start(self, wait: bool = True) -> Worker:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         argv = [*self.prefix, sys.executable, "-m", "octopus_agent"]
-        argv += ["--server", self.server.url, "--name", self.name, "--labels", self.labels]
+        argv += ["--server", self.servers, "--name", self.name, "--labels", self.labels]
         argv += ["--no-detect-runtimes", "--heartbeat-interval", "1"]
         argv += ["--data-dir", str(self.data_dir), *self.extra_args]
         if self.enroll:

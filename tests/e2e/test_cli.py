@@ -3,7 +3,6 @@ use them, and the errors they get when something is off."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,21 +148,20 @@ def test_workers_and_alerts(cli: Cli, server: OctopusUp) -> None:
     workers = cli.json("workers", "ls")
     assert [(w["name"], w["state"]) for w in workers] == [("local", "online")]
     assert "local" in cli.run("workers", "ls").stdout
-    job_id = cli.json("jobs", "create", "alerting", "-c", "true")["id"]
-    # Raising alerts belongs to the alert rules; here one is put in place as they would.
-    with sqlite3.connect(server.data_dir / "octopus.sqlite3", timeout=10) as db:
-        db.execute(
-            "INSERT INTO alerts_alert (kind, state, job_id, title, detail, count, first_seen,"
-            " last_seen, notified_count) VALUES ('run_failed', 'open', ?, 'alerting failed', '',"
-            " 3, datetime('now'), datetime('now'), 0)",
-            (job_id,),
-        )
+    # A failing run raises an alert through the real alert rules.
+    cli.json("jobs", "create", "alerting", "-c", "exit 1")
+    cli.run("jobs", "run", "alerting", "-f", ok=False)
+
+    # Other tests of this module share the server: look at this job's alert only.
+    def mine(*args: str) -> list[dict]:
+        return [a for a in cli.json("alerts", "ls", *args) if a["job"] == "alerting"]
+
+    (alert,) = wait_until(mine, 20, what="the alert")
     listed = cli.run("alerts", "ls").stdout
     assert "alerting failed" in listed and "run_failed" in listed
-    alert_id = cli.json("alerts", "ls")[0]["id"]
-    assert "acknowledged by admin" in cli.run("alerts", "ack", str(alert_id)).stdout
-    assert cli.json("alerts", "ls") == []
-    assert cli.json("alerts", "ls", "--state", "all")[0]["state"] == "acknowledged"
+    assert "acknowledged by admin" in cli.run("alerts", "ack", str(alert["id"])).stdout
+    assert mine() == []
+    assert [a["state"] for a in mine("--state", "all")] == ["acknowledged"]
 
 
 def test_clear_errors(cli: Cli, server: OctopusUp) -> None:
