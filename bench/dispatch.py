@@ -86,9 +86,9 @@ def main() -> None:
         base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
         server.database.executemany(
             "INSERT INTO runs_run (job_id, trigger, fanout_key, attempt, args, command, "
-            "state, reason, note, created, log_lines, saw_end_marker) "
-            "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, ?)",
-            [(job_id, now, False)] * args.burst,
+            "state, reason, note, created, log_lines, saw_end_marker, no_worker_alerted) "
+            "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, ?, ?)",
+            [(job_id, now, False, False)] * args.burst,
         )
         procs = {"server": psutil.Process(server.proc.pid)}
         procs.update({w.name: psutil.Process(w.proc.pid) for w in workers})

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "octopus.lib.nul_bytes.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,6 +163,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 WORKER_HEARTBEAT_INTERVAL = envint("OCTOPUS_WORKER_HEARTBEAT_INTERVAL", 5)  # seconds
 WORKER_TIMEOUT = envint("OCTOPUS_WORKER_TIMEOUT", 30)  # seconds of silence before "offline"
 LEADER_LEASE_SECONDS = envint("OCTOPUS_LEADER_LEASE", 15)
+ENABLED_LOOPS = [n for n in os.getenv("OCTOPUS_LOOPS", "").split(",") if n]  # empty: all
 LOG_RETENTION_DAYS = envint("OCTOPUS_LOG_RETENTION_DAYS", 3)
 LOG_LINE_MAX_BYTES = envint("OCTOPUS_LOG_LINE_MAX_BYTES", 64 * 1024)
 

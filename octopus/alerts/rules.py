@@ -127,9 +127,12 @@ def resolve_alerts(
     now = now or timezone.now()
     q = Alert.objects.filter(state__in=UNRESOLVED, kind__in=list(kinds))
     q = q.filter(job=job) if job is not None else q.filter(worker=worker, job=None)
+    unresolved = list(q.select_related("job", "worker").order_by("-last_seen"))
+    if not unresolved:
+        return []  # the common case (a success with nothing to resolve): one cheap query
     resolved = []
     with transaction.atomic():
-        for alert in q.select_related("job", "worker").order_by("-last_seen"):
+        for alert in unresolved:
             updated = Alert.objects.filter(pk=alert.pk, state__in=UNRESOLVED).update(
                 state=AlertState.RESOLVED, resolved_at=now, merge_key=None, resolution=reason[:300]
             )

@@ -15,6 +15,22 @@ from pathlib import Path
 
 import click
 
+# Options the server-side commands share.
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    envvar="OCTOPUS_DATA_DIR",
+    help="Database (SQLite), keys and spool.",
+)
+database_url_option = click.option(
+    "--database-url",
+    envvar="OCTOPUS_DATABASE_URL",
+    default="",
+    help="postgresql://… or mysql://…; empty: SQLite in the data directory.",
+)
+
 
 def _setup_django(data_dir: Path | None = None, database_url: str | None = None) -> None:
     if data_dir is not None:
@@ -85,14 +101,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    envvar="OCTOPUS_DATA_DIR",
-    help="Database, keys and spool.",
-)
+@data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--worker-name", default="local", show_default=True)
@@ -133,19 +142,8 @@ def _banner(url: str, data_dir: Path, password: str | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    envvar="OCTOPUS_DATA_DIR",
-)
-@click.option(
-    "--database-url",
-    envvar="OCTOPUS_DATABASE_URL",
-    default="",
-    help="postgresql://… or mysql://…; empty: SQLite in the data directory.",
-)
+@data_dir_option
+@database_url_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def server(data_dir: Path, database_url: str, host: str, port: int) -> None:
@@ -181,13 +179,7 @@ def worker(ctx: click.Context) -> None:
 
 @main.command(name="worker-token")
 @click.argument("name")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    envvar="OCTOPUS_DATA_DIR",
-)
+@data_dir_option
 def worker_token(name: str, data_dir: Path) -> None:
     """Create worker NAME (or give it a new token) and print its token."""
     _setup_django(data_dir.resolve())
@@ -216,14 +208,8 @@ for _command in (
 @main.command(name="enrollment-token")
 @click.option("--uses", default=1, show_default=True, help="How many workers it may enroll.")
 @click.option("--hours", default=24, show_default=True, help="How long it stays valid.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    envvar="OCTOPUS_DATA_DIR",
-)
-@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="")
+@data_dir_option
+@database_url_option
 def enrollment_token(uses: int, hours: int, data_dir: Path, database_url: str) -> None:
     """Create an enrollment token for new workers (`octopus worker --enroll TOKEN`)."""
     from datetime import timedelta
@@ -244,14 +230,8 @@ def enrollment_token(uses: int, hours: int, data_dir: Path, database_url: str) -
 
 @main.command(name="revoke-worker")
 @click.argument("name")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path("var"),
-    show_default=True,
-    envvar="OCTOPUS_DATA_DIR",
-)
-@click.option("--database-url", envvar="OCTOPUS_DATABASE_URL", default="")
+@data_dir_option
+@database_url_option
 def revoke_worker_command(name: str, data_dir: Path, database_url: str) -> None:
     """Revoke worker NAME's token: its connection is refused from now on."""
     _setup_django(data_dir.resolve(), database_url)

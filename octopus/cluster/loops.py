@@ -72,6 +72,7 @@ def _fire() -> int:
 
 
 def _next_firing() -> float:
+    scheduler.prepare_next_firings(timezone.now())
     return scheduler.seconds_until_next_firing(timezone.now(), cap=1.0)
 
 
@@ -126,9 +127,17 @@ class Loops:
             ),
         ]
 
+        # OCTOPUS_LOOPS=scheduler runs only the named loops (benchmarks, debugging).
+        if settings.ENABLED_LOOPS:
+            self.threads = [self.leadership] + [
+                t for t in self.threads[1:] if t.name in settings.ENABLED_LOOPS
+            ]
+
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
+            if thread is not self.leadership:
+                log.info("%s loop running in thread %s", thread.name, thread.native_id)
 
     def stop(self) -> None:
         self.stop_event.set()

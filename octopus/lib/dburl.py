@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 # Keep connections open: the worker endpoint and the loops touch the database constantly,
 # and opening a connection per message was a measurable share of the server's CPU.
 PERSISTENT = {"CONN_MAX_AGE": None, "CONN_HEALTH_CHECKS": True}
+CHECKOUT = hashlib.sha1(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:6]
 SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
 
 
@@ -64,6 +66,6 @@ def parse_database_url(url: str, data_dir: Path) -> dict[str, Any]:
         "PORT": str(parts.port or ""),
         "OPTIONS": options,
         **PERSISTENT,
-        # Parallel test runs (several checkouts on one machine) need their own test database.
-        "TEST": {"NAME": os.environ.get("OCTOPUS_TEST_DATABASE_NAME") or f"test_{name}"},
+        # Test runs from several checkouts on one machine each get their own test database.
+        "TEST": {"NAME": os.environ.get("OCTOPUS_TEST_DATABASE_NAME") or f"test_{name}_{CHECKOUT}"},
     }

@@ -100,6 +100,7 @@ def assign_queued_runs() -> int:
     jobs = Job.objects.select_related("target_worker").in_bulk(job_ids)
     in_flight = _in_flight_by_slot(jobs)
     queued: list[Run] = []
+    first_only: list[int] = []  # jobs with room for one run: its id is known already
     for row in waiting:
         job = jobs[row["job_id"]]
         broadcast = job.routing == Routing.BROADCAST
@@ -109,9 +110,16 @@ def assign_queued_runs() -> int:
                 ready.filter(job=job), "waiting: another run of this job is in progress"
             )
             continue
+        if room == 1:
+            first_only.append(row["first"])
+            continue
         for run in ready.filter(job=job).order_by("id")[: min(room, BATCH)]:
             run.job = job
             queued.append(run)
+    for run in Run.objects.filter(id__in=first_only):
+        run.job = jobs[run.job_id]
+        queued.append(run)
+    queued.sort(key=lambda run: run.id)
     if not queued:
         return 0
     workers = available_workers()
@@ -160,15 +168,17 @@ def _choose(
     """The worker for this run now, or None (with the waiting reason recorded)."""
     job = run.job
     if in_flight[_slot(job, run.fanout_key)] >= _limit(job):
-        _set_waiting_reason(
-            Run.objects.filter(id=run.id), "waiting: another run of this job is in progress"
-        )
+        reason = "waiting: another run of this job is in progress"
+        if run.reason != reason:
+            _set_waiting_reason(Run.objects.filter(id=run.id), reason)
         return None
     candidates = eligible_workers(job, workers, run.fanout_key)
     if not candidates:
         reason = f"waiting: no online worker matches {describe_target(job)}"
         now = timezone.now()
-        _set_waiting_reason(Run.objects.filter(id=run.id), reason, no_worker_since=now)
+        if run.reason != reason:
+            _set_waiting_reason(Run.objects.filter(id=run.id), reason, no_worker_since=now)
+            run.reason, run.no_worker_since = reason, now
         alert_rules.run_waiting_for_worker(run, now)
         return None
     return pick_worker(job, candidates, last_worker.get(job.id))

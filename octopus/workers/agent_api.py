@@ -103,24 +103,23 @@ def runs_to_cancel(worker: Worker, exclude: set[int]) -> list[tuple[int, str]]:
 
 
 def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
-    """Apply one spooled message idempotently. Return runs the worker must abandon."""
+    """Apply one spooled message idempotently (inside the caller's transaction). Return
+    runs the worker must abandon."""
     kind = message["type"]
     run_id = int(message["run_id"])
-    with transaction.atomic():
-        if kind == protocol.LOG:
-            run = Run.objects.filter(id=run_id, worker=worker).first()
-            if run is not None:
-                store_lines(run, message["lines"])
-            return []
-        if kind == protocol.RUN_STARTED:
-            started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
-            if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
-                return [run_id]
-            return []
-        if kind == protocol.RUN_FINISHED:
-            lifecycle.finish_run(run_id, worker.id, message)
-            wake_dispatcher()  # a slot is free; queued runs of the job may go
-            return []
+    if kind == protocol.LOG:
+        run = Run.objects.filter(id=run_id, worker=worker).first()
+        if run is not None:
+            store_lines(run, message["lines"])
+        return []
+    if kind == protocol.RUN_STARTED:
+        started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
+        if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
+            return [run_id]
+        return []
+    if kind == protocol.RUN_FINISHED:
+        lifecycle.finish_run(run_id, worker.id, message)
+        return []
     raise ValueError(f"not a spooled message type: {kind!r}")
 
 
@@ -132,15 +131,18 @@ def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[
     (and acknowledged, or the agent would send it again and again)."""
     try:
         with transaction.atomic():
-            return [run_id for m in messages for run_id in apply_spooled(worker, m)]
+            abandon = [run_id for m in messages for run_id in apply_spooled(worker, m)]
     except Exception:
         log.exception("worker %s: a batch failed; applying it message by message", worker.name)
-    abandon: list[int] = []
-    for message in messages:
-        try:
-            abandon += apply_spooled(worker, message)
-        except Exception:
-            log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
+        abandon = []
+        for message in messages:
+            try:
+                with transaction.atomic():
+                    abandon += apply_spooled(worker, message)
+            except Exception:
+                log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
+    if any(m.get("type") == protocol.RUN_FINISHED for m in messages):
+        wake_dispatcher()  # slots are free: queued runs of those jobs may go
     return abandon
 
 

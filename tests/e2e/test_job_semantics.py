@@ -188,7 +188,7 @@ def test_a_job_failing_twice_then_succeeding_shows_three_linked_attempts_and_res
     assert [r["trigger"] for r in runs] == ["manual", "retry", "retry"]
     assert [r["cursor_start"] for r in runs] == ["", "c1", "c2"]
     assert log_texts(up, runs[2]["id"]) == ["arg=c2 env=c2"]
-    assert up.query("SELECT cursor FROM jobs_job WHERE id = ?", job_id)[0]["cursor"] == "c2"
+    assert up.query("SELECT * FROM jobs_job WHERE id = ?", job_id)[0]["cursor"] == "c2"
     page = ui.client.get(f"/runs/{runs[2]['id']}/").text
     for earlier in runs[:2]:
         assert f"#{earlier['id']}</a> <span class=\"state failed\">Failed</span>" in page

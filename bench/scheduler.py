@@ -1,0 +1,146 @@
+"""Scheduler benchmark: firing lateness with many jobs due in the same second.
+
+Seeds N enabled jobs firing every minute (default 10,000), starts a real `octopus server`
+running only the scheduler loop (no dispatcher, no workers: what is measured is the time
+from a firing's second to its run being queued), lets it fire for a few minutes, then prints
+the lateness of every firing (run created - scheduled time: p50, p95, max) and the CPU the
+scheduler thread used (read from /proc for that thread).
+
+Usage: .venv/bin/python bench/scheduler.py [--jobs 10000] [--minutes 2]
+       OCTOPUS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test ... (a fresh database
+       on that server is used and dropped)
+Goals (issue 9): p95 lateness ≤ 50 ms; scheduler < 0.5 core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.e2e.databases import InstanceDatabase
+from tests.e2e.octopus_process import OctopusServer, wait_until
+
+
+def thread_cpu_seconds(pid: int, tid: int) -> float:
+    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def seed(data: Path, database: InstanceDatabase, jobs: int) -> datetime:
+    """Create the jobs with the real models, in this process, on the server's database."""
+    os.environ["OCTOPUS_DATA_DIR"] = str(data)
+    os.environ["OCTOPUS_DATABASE_URL"] = database.url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octopus.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from octopus.jobs.models import Job
+
+    call_command("migrate", verbosity=0)
+    first = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if (first - datetime.now(UTC)).total_seconds() < 20:
+        first += timedelta(minutes=1)  # leave time to start the server
+    Job.objects.bulk_create(
+        [
+            Job(name=f"bench-{i:05d}", command="true", schedule="* * * * *", next_fire_at=first)
+            for i in range(jobs)
+        ],
+        batch_size=1000,
+    )
+    from django.db import connections
+
+    connections.close_all()
+    return first
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--minutes", type=int, default=2)
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="octopus-sched-bench-")) / "data"
+    data.mkdir(parents=True)
+    database = InstanceDatabase(data)
+    first = seed(data, database, args.jobs)
+    env = {"OCTOPUS_LOOPS": "scheduler", "OCTOPUS_LOG_LEVEL": "INFO"}
+    server = OctopusServer(data, env=env, database=database).start()
+    try:
+        tid = int(
+            wait_until(
+                lambda: re.search(r"scheduler loop running in thread (\d+)", server.log()),
+                30,
+                what="the scheduler thread",
+            ).group(1)
+        )
+        pid = server.proc.pid
+        cpu_start = thread_cpu_seconds(pid, tid)
+        wall_start = time.monotonic()
+        last = first + timedelta(minutes=args.minutes - 1)
+        time.sleep(max(0.0, (last - datetime.now(UTC)).total_seconds() + 10))
+        cpu = thread_cpu_seconds(pid, tid) - cpu_start
+        wall = time.monotonic() - wall_start
+        rows = server.query(
+            "SELECT scheduled_for, created FROM runs_run WHERE scheduled_for <= ?",
+            last.replace(tzinfo=None).isoformat(sep=" ")
+            if database.vendor != "postgresql"
+            else last,
+        )
+    finally:
+        server.stop()
+        log_text = server.log()
+        database.drop()
+
+    def moment(value: str) -> datetime:
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    late = [
+        (moment(r["created"]) - moment(r["scheduled_for"])).total_seconds() * 1000 for r in rows
+    ]
+    bursts = [
+        float(m.group(2)) + float(m.group(1))
+        for m in re.finditer(
+            r"queued \d+ on-time firing\(s\) in ([\d.]+) ms \(due [^,]+, ([\d.]+) ms late\)",
+            log_text,
+        )
+    ]
+    expected = args.jobs * args.minutes
+    print(
+        f"{args.jobs} jobs firing every minute, {args.minutes} minute(s), "
+        f"{database.vendor}: {len(rows)} of {expected} firings queued"
+    )
+    print(
+        f"  lateness: p50 {statistics.median(late):.0f} ms   p95 {percentile(late, 0.95):.0f} ms"
+        f"   max {max(late):.0f} ms"
+    )
+    if bursts:
+        print(
+            "  each second's firings queued and committed within "
+            + ", ".join(f"{b:.0f} ms" for b in bursts)
+            + " of that second (scheduler log)"
+        )
+    print(
+        f"  scheduler thread CPU: {cpu:.2f} s over {wall:.0f} s = {cpu / wall:.3f} core"
+        f" on average ({cpu / args.minutes:.2f} s per minute of firings)"
+    )
+
+
+if __name__ == "__main__":
+    main()
