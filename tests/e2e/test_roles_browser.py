@@ -135,6 +135,11 @@ def test_an_operator_runs_their_groups_job_but_not_someone_elses(site: Site) -> 
         expect(page.locator("#run-state")).to_have_text("Succeeded", timeout=15_000)
         expect(page.locator("#log")).to_contain_text("shared by-otto")
 
+        # The same hand-made request works on the group's job (so the refusals below are
+        # the server's role check, not a missing CSRF token).
+        assert post_as_page(page, f"{site.url}/jobs/{site.etl_job}/disable/") == 302
+        assert post_as_page(page, f"{site.url}/jobs/{site.etl_job}/enable/") == 302
+
         # Someone else's job: no controls, and the server refuses the requests.
         page.goto(f"{site.url}/jobs/{site.olga_job}/")
         expect(page.get_by_role("heading", name="olga-only")).to_be_visible()
