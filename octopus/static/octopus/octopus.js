@@ -8,6 +8,13 @@
     }
   } catch (e) { /* very old browser: times stay in UTC */ }
 
+  // Polling refreshes (htmx "every Ns [octopusMayRefresh('id')]") wait while the page is
+  // hidden or while the keyboard focus is inside the part they would replace.
+  window.octopusMayRefresh = function (id) {
+    var part = document.getElementById(id);
+    return document.visibilityState === "visible" && !(part && part.contains(document.activeElement));
+  };
+
   function pad(n, w) { return String(n).padStart(w || 2, "0"); }
 
   // Show every <time datetime="..."> in the viewer's own time zone (ISO-like, any language).
