@@ -48,14 +48,15 @@ class InstanceDatabase:
         self.sqlite_path = data_dir / "octopus.sqlite3"
         self.name = f"octopus_e2e_{uuid.uuid4().hex[:10]}"
         self.url = ""
+        self.server_url = server_url()  # where to create and drop it (the env may change)
         if self.vendor != "sqlite":
-            parts = urlsplit(server_url())
+            parts = urlsplit(self.server_url)
             self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
             self._admin(f"CREATE DATABASE {self.name}")
             CREATED.append(self)
 
     def _admin(self, sql: str) -> None:
-        parts = urlsplit(server_url())
+        parts = urlsplit(self.server_url)
         if self.vendor == "postgresql":
             import psycopg
 
