@@ -98,7 +98,8 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     check(can_admin(request.user))
     f = trail.AuditFilter.from_query(request.GET)
     page = Paginator(trail.filtered_events(f), 50).get_page(request.GET.get("page"))
-    ctx = {"page": page, "f": f, "rows": [(e, trail.changes(e)) for e in page]}
+    rows = [(e, trail.action_label(e.action), trail.changes(e)) for e in page]
+    ctx = {"page": page, "f": f, "rows": rows}
     if request.htmx and request.htmx.target == "audit-results":
         return render(request, "accounts/_audit_results.html", ctx)
     ctx["actions"] = trail.known_actions()

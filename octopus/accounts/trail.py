@@ -8,9 +8,44 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from octopus.accounts.models import AuditEvent
 from octopus.runs.listing import typed_time
+
+# What each action code means, for people; the code stays visible beside it.
+ACTION_LABELS = {
+    "user.login": _("Logged in"),
+    "user.login_failed": _("Failed login"),
+    "user.locked_out": _("Locked out"),
+    "user.create": _("User created"),
+    "user.update": _("User changed"),
+    "job.create": _("Job created"),
+    "job.update": _("Job changed"),
+    "job.enable": _("Job enabled"),
+    "job.disable": _("Job disabled"),
+    "job.delete": _("Job deleted"),
+    "job.cursor": _("Cursor set by hand"),
+    "run.manual": _("Run started by hand"),
+    "run.rerun": _("Run started again"),
+    "run.cancel": _("Run cancelled"),
+    "alert.ack": _("Alert acknowledged"),
+    "alert.acknowledge": _("Alert acknowledged"),
+    "alert.resolve": _("Alert resolved"),
+    "channel.create": _("Channel added"),
+    "channel.update": _("Channel changed"),
+    "channel.delete": _("Channel deleted"),
+    "channel.test": _("Channel tested"),
+    "token.create": _("API token created"),
+    "token.revoke": _("API token revoked"),
+    "worker.enroll": _("Worker enrolled"),
+    "worker.enrollment_token": _("Enrollment token created"),
+    "worker.revoke": _("Worker revoked"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 @dataclass
@@ -51,8 +86,9 @@ def filtered_events(f: AuditFilter) -> QuerySet:
     return events
 
 
-def known_actions() -> list[str]:
-    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+def known_actions() -> list[tuple[str, str]]:
+    codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return [(code, action_label(code)) for code in codes]
 
 
 @dataclass
