@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from octopus.lib.dburl import parse_database_url
+from octopus.lib.duration import parse_duration
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -22,6 +23,15 @@ def envbool(name: str, default: str = "False") -> bool:
 def envint(name: str, default: int) -> int:
     value = os.getenv(name)
     return default if value in (None, "") else int(value)
+
+
+def envduration(name: str, default: str) -> timedelta:
+    """A duration such as `3d` or `72h` (see octopus.lib.duration)."""
+    value = os.getenv(name) or default
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def envsecret(name: str) -> str | None:
@@ -164,7 +174,9 @@ WORKER_HEARTBEAT_INTERVAL = envint("OCTOPUS_WORKER_HEARTBEAT_INTERVAL", 5)  # se
 WORKER_TIMEOUT = envint("OCTOPUS_WORKER_TIMEOUT", 30)  # seconds of silence before "offline"
 LEADER_LEASE_SECONDS = envint("OCTOPUS_LEADER_LEASE", 15)
 ENABLED_LOOPS = [n for n in os.getenv("OCTOPUS_LOOPS", "").split(",") if n]  # empty: all
-LOG_RETENTION_DAYS = envint("OCTOPUS_LOG_RETENTION_DAYS", 3)
+LOG_RETENTION_DAYS = envint("OCTOPUS_LOG_RETENTION_DAYS", 3)  # older setting, still read
+# How long output lines are kept, e.g. "3d" or "72h"; runs keep their summary for good.
+LOG_RETENTION = envduration("OCTOPUS_LOG_RETENTION", f"{LOG_RETENTION_DAYS}d")
 LOG_LINE_MAX_BYTES = envint("OCTOPUS_LOG_LINE_MAX_BYTES", 64 * 1024)
 
 LOGGING = {

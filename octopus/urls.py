@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from octopus.accounts import people, token_pages
 from octopus.accounts import views as accounts
 from octopus.api.app import api
 from octopus.dashboard import views as dashboard
 from octopus.jobs import views as jobs
+from octopus.logs import views as logs
 from octopus.runs import views as runs
 from octopus.workers import agent_http
 from octopus.workers import views as workers
 
 urlpatterns = [
     path("", dashboard.dashboard, name="home"),
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
@@ -30,7 +33,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/delete/", jobs.job_delete, name="job-delete"),
     path("runs/", runs.run_list, name="run-list"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
-    path("runs/<int:run_id>/log/", runs.run_log_tail, name="run-log-tail"),
+    path("runs/<int:run_id>/summary/", runs.run_summary, name="run-summary"),
+    path("runs/<int:run_id>/log.txt", logs.run_log_text, name="run-log-text"),
+    path("logs/", logs.log_search, name="log-search"),
+    path("jobs/<int:job_id>/live/", logs.job_live, name="job-live"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run-rerun"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run-cancel"),
     path("people/", people.user_list, name="user-list"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -28,6 +29,9 @@ from octopus_agent.spool import Spool, SpoolFull
 
 log = logging.getLogger("octopus_agent")
 
+# JSON for a string (quotes and escapes; non-ASCII kept as is), in C.
+_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
 MAX_LINES_PER_MESSAGE = 2000
 SEEN_RUNS_KEPT = 7 * 24 * 3600  # seconds
 
@@ -40,7 +44,7 @@ class Agent:
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}
         self.run_tasks: dict[int, asyncio.Task] = {}
-        self.buffers: dict[int, list[list[Any]]] = {}
+        self.buffers: dict[int, list[str]] = {}  # per run: lines as JSON, not yet spooled
         self.dropped: dict[int, int] = {}
         self.connected = False
         self.draining = False
@@ -149,6 +153,7 @@ class Agent:
             on_line=partial(self._on_line, spec.run_id),
             max_line_bytes=self.config.max_line_bytes,
             on_start=partial(self._on_started, spec.run_id),
+            on_lines=partial(self._on_lines, spec.run_id),
         )
         self.executions[spec.run_id] = execution
         self.run_tasks[spec.run_id] = asyncio.create_task(
@@ -209,8 +214,15 @@ class Agent:
         )
 
     def _on_line(self, run_id: int, seq: int, ts: float, stream: str, text: str) -> None:
+        self._on_lines(run_id, seq, ts, stream, [text])
+
+    def _on_lines(self, run_id: int, first: int, ts: float, stream: str, texts: list[str]) -> None:
+        # Each line is kept as its JSON ([seq, ts, stream, text]), written here once: the
+        # time and stream are shared by lines read together, and encoding lists of lists
+        # later would cost several times more per line.
+        head = f",{round(ts, 6)!r},{_json_text(stream)},"
         buffer = self.buffers.setdefault(run_id, [])
-        buffer.append([seq, round(ts, 6), stream, text])
+        buffer += [f"[{first + i}{head}{_json_text(text)}]" for i, text in enumerate(texts)]
         if len(buffer) >= MAX_LINES_PER_MESSAGE:
             self._flush_run(run_id)
         else:
@@ -222,8 +234,9 @@ class Agent:
             return
         for start in range(0, len(lines), MAX_LINES_PER_MESSAGE):
             chunk = lines[start : start + MAX_LINES_PER_MESSAGE]
+            body = f'{{"run_id":{run_id},"lines":[{",".join(chunk)}]}}'
             try:
-                self.spool.append(protocol.LOG, {"run_id": run_id, "lines": chunk}, force=force)
+                self.spool.append_text(protocol.LOG, body, force=force)
             except SpoolFull:
                 self.dropped[run_id] = self.dropped.get(run_id, 0) + len(chunk)
         self._wake_sender.set()
@@ -336,12 +349,16 @@ class Agent:
         while True:
             # Clear before reading: an append after this point sets the event again.
             self._wake_sender.clear()
-            batch = self.spool.pending(self.sent_upto)
+            batch = self.spool.pending_raw(self.sent_upto)
             if not batch:
                 await self._wake_sender.wait()
                 continue
             for msg_id, msg_type, body in batch:
-                await self.link.send({"type": msg_type, "id": msg_id, **body})
+                # The stored JSON goes out as it is, with the type and id put in front:
+                # decoding and encoding large log batches again would cost more than
+                # running the job.
+                rest = "," + body[1:] if body != "{}" else "}"
+                await self.link.send_text(f'{{"type":"{msg_type}","id":{msg_id}{rest}')
                 self.sent_upto = msg_id
 
     # Heartbeat ----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 PIPE_DRAIN = 5.0  # seconds to keep reading after the shell exits (children may hold pipes)
 
 LineCallback = Callable[[int, float, str, str], None]  # seq, ts, stream, text
+# first seq, ts, stream, texts: lines read together (seqs first, first + 1, ...)
+LinesCallback = Callable[[int, float, str, list[str]], None]
 
 
 @dataclass(slots=True)
@@ -43,51 +45,77 @@ def decode_line(raw: bytes) -> str:
 
 
 class LineSplitter:
-    """Cut a byte stream into lines; a line longer than `max_bytes` is cut with a marker."""
+    """Cut a byte stream into lines; a line longer than `max_bytes` is cut with a marker.
 
-    def __init__(self, max_bytes: int, emit: Callable[[str], None]) -> None:
+    Lines go out in batches (`emit_many`, one call per chunk fed) when given, else one by
+    one (`emit`). A fast job's chunk holds thousands of lines: they are decoded and split
+    in one go, so the work per line stays in C.
+    """
+
+    def __init__(
+        self,
+        max_bytes: int,
+        emit: Callable[[str], None],
+        emit_many: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.emit = emit
+        self.emit_many = emit_many or self._emit_each
         self.buffer = bytearray()
         self.discarding = 0  # bytes of an over-long line dropped so far
 
     def feed(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            newline = self.buffer.find(b"\n")
+        if self.discarding:
+            newline = data.find(b"\n")
             if newline < 0:
-                if len(self.buffer) > self.max_bytes:
-                    self._cut()
+                self.discarding += len(data)
                 return
-            line = bytes(self.buffer[:newline])
-            del self.buffer[: newline + 1]
-            if self.discarding:
-                self.discarding = 0
-                continue  # the rest of a line already cut and reported
-            if len(line) > self.max_bytes:
-                self.buffer[:0] = line + b"\n"
-                self._cut()
-                continue
-            self.emit(decode_line(line))
+            data = data[newline + 1 :]  # the rest of a line already cut and reported
+            self.discarding = 0
+        self.buffer += data
+        end = self.buffer.rfind(b"\n")
+        if end >= 0:
+            complete = bytes(self.buffer[:end])
+            del self.buffer[: end + 1]
+            self.emit_many(self._lines(complete))
+        if len(self.buffer) > self.max_bytes:
+            self._cut()
+
+    def _emit_each(self, lines: list[str]) -> None:
+        for line in lines:
+            self.emit(line)
+
+    def _lines(self, complete: bytes) -> list[str]:
+        """The lines of `complete` (newline-separated, without the final newline)."""
+        parts = complete.split(b"\n")
+        if max(map(len, parts)) > self.max_bytes:
+            return [
+                decode_line(part) if len(part) <= self.max_bytes else self._cut_line(part)
+                for part in parts
+            ]
+        # Decoding the whole stretch at once gives what decoding each line would: a newline
+        # is never part of a multi-byte character, so no character spans two lines.
+        text = complete.decode("utf-8", errors="backslashreplace")
+        if "\x00" in text:
+            text = text.replace("\x00", "\\x00")
+        lines = text.split("\n")
+        if "\r" in text:
+            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        return lines
+
+    def _cut_line(self, line: bytes) -> str:
+        return f"{decode_line(line[: self.max_bytes])} …[line cut at {self.max_bytes} bytes]"
 
     def _cut(self) -> None:
-        if self.discarding:
-            self.discarding += len(self.buffer)
-            self.buffer.clear()
-            return
-        head = bytes(self.buffer[: self.max_bytes])
-        rest = self.buffer[self.max_bytes :]
-        newline = rest.find(b"\n")
-        self.emit(f"{decode_line(head)} …[line cut at {self.max_bytes} bytes]")
-        if newline >= 0:
-            del self.buffer[: self.max_bytes + newline + 1]
-        else:
-            self.discarding = len(rest) or 1
-            self.buffer.clear()
+        """The partial line in the buffer is already too long: emit its head, drop the rest
+        up to the next newline."""
+        self.emit_many([self._cut_line(bytes(self.buffer))])
+        self.discarding = len(self.buffer) - self.max_bytes or 1
+        self.buffer.clear()
 
     def close(self) -> None:
         if self.buffer and not self.discarding:
-            self.emit(decode_line(bytes(self.buffer)))
+            self.emit_many([decode_line(bytes(self.buffer))])
         self.buffer.clear()
 
 
@@ -120,9 +148,11 @@ class Execution:
         on_line: LineCallback,
         max_line_bytes: int = 64 * 1024,
         on_start: Callable[[int], None] | None = None,
+        on_lines: LinesCallback | None = None,
     ) -> None:
         self.spec = spec
         self.on_line = on_line
+        self.on_lines = on_lines
         self.on_start = on_start
         self.max_line_bytes = max_line_bytes
         self.seq = 0
@@ -136,6 +166,20 @@ class Execution:
         self.seq += 1
         self.last_output = time.monotonic()
         self.on_line(self.seq, time.time(), stream, text)
+
+    def _lines(self, stream: str, texts: list[str]) -> None:
+        """Lines read together: one time for all of them."""
+        if not texts:
+            return
+        first = self.seq + 1
+        self.seq += len(texts)
+        self.last_output = time.monotonic()
+        now = time.time()
+        if self.on_lines is not None:
+            self.on_lines(first, now, stream, texts)
+        else:
+            for i, text in enumerate(texts):
+                self.on_line(first + i, now, stream, text)
 
     def system_line(self, text: str) -> None:
         """A line of the agent's own about this run (why it was killed, ...)."""
@@ -237,7 +281,11 @@ class Execution:
 
     async def _read(self, stream: asyncio.StreamReader | None, name: str) -> None:
         assert stream is not None
-        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(name, text))
+        splitter = LineSplitter(
+            self.max_line_bytes,
+            lambda text: self._line(name, text),
+            lambda texts: self._lines(name, texts),
+        )
         while True:
             data = await stream.read(READ_CHUNK)
             if not data:

@@ -21,6 +21,7 @@ class LinkRefused(LinkDown):
 class ServerLink(Protocol):
     async def open(self) -> None: ...
     async def send(self, message: dict[str, Any]) -> None: ...
+    async def send_text(self, text: str) -> None: ...  # a message already JSON-encoded
     async def receive(self) -> dict[str, Any]: ...
     async def close(self) -> None: ...
 
@@ -70,11 +71,14 @@ class WebSocketLink:
             raise LinkDown(str(exc) or exc.__class__.__name__) from exc
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
         if self.ws is None:
             raise LinkDown("not connected")
         try:
             async with self._send_lock:
-                await self.ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                await self.ws.send(text)
         except ConnectionClosed as exc:
             raise LinkDown(f"connection closed ({exc.rcvd.code if exc.rcvd else ''})") from exc
 

@@ -60,6 +60,10 @@ class Spool:
     def append(self, msg_type: str, body: dict[str, Any], *, force: bool = False) -> int:
         """Store one message and return its id. Raise SpoolFull unless `force`."""
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return self.append_text(msg_type, text, force=force)
+
+    def append_text(self, msg_type: str, text: str, *, force: bool = False) -> int:
+        """append() for a body already encoded: the JSON text of an object."""
         if not force and self._bytes + len(text) > self.max_bytes:
             if not self.full_warned:
                 log.warning(
@@ -81,9 +85,21 @@ class Spool:
         ).fetchall()
         return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
+    def pending_raw(self, after_id: int, limit: int = 200) -> list[tuple[int, str, str]]:
+        """Like pending, with each body as the stored JSON text of an object."""
+        return self.db.execute(
+            "SELECT id, type, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+
     def ack(self, upto: int) -> None:
+        # Only the acknowledged rows are measured: summing the whole outbox on every ack
+        # would cost time in proportion to the backlog.
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM outbox WHERE id <= ?", (upto,)
+        ).fetchone()
         self.db.execute("DELETE FROM outbox WHERE id <= ?", (upto,))
-        self._bytes = self._measure()
+        self._bytes = max(0, self._bytes - int(row[0]))
         if self.full_warned and self._bytes < self.max_bytes // 2:
             self.full_warned = False
 

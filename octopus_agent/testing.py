@@ -12,6 +12,7 @@ from __future__ import annotations
 # `sent`, and fails on demand: while `down` is true open/send/receive raise `LinkDown`, and
 # setting it wakes a pending receive with `LinkDown` too, like a dropped connection.
 import asyncio
+import json
 from typing import Any
 
 from octopus_agent import protocol
@@ -88,6 +89,9 @@ class FakeServerLink:
             self._welcomed.set()
         elif self.auto_ack and message.get("type") in protocol.SPOOLED_TYPES:
             self._inbox.put_nowait({"type": protocol.ACK, "upto": message["id"]})
+
+    async def send_text(self, text: str) -> None:
+        await self.send(json.loads(text))
 
     async def receive(self) -> dict[str, Any]:
         self._check()

@@ -100,6 +100,9 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    from octopus.logs.reading import close_reader_connections
+
+    close_reader_connections()  # live-log readers keep theirs open
 
 
 @pytest.fixture(scope="session")

@@ -14,16 +14,17 @@ import polib
 import pytest
 
 OCTOPUS = Path(__file__).resolve().parents[1] / "octopus"
-PO = OCTOPUS / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-MO = PO.with_suffix(".mo")
+CATALOGS = OCTOPUS / "locale" / "zh_Hans" / "LC_MESSAGES"
+DOMAINS = ["django", "djangojs"]  # templates and Python; the scripts in static/
 
 
 def entries(catalog) -> dict:
     return {(e.msgctxt, e.msgid): e for e in catalog if not e.obsolete}
 
 
-def test_every_message_has_a_chinese_translation() -> None:
-    po = polib.pofile(str(PO))
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_message_has_a_chinese_translation(domain: str) -> None:
+    po = polib.pofile(str(CATALOGS / f"{domain}.po"))
     assert not po.untranslated_entries(), [e.msgid for e in po.untranslated_entries()]
     assert not po.fuzzy_entries(), [e.msgid for e in po.fuzzy_entries()]
     for e in po.translated_entries():
@@ -34,8 +35,10 @@ def test_every_message_has_a_chinese_translation() -> None:
         ), e.msgid
 
 
-def test_the_committed_mo_is_compiled_from_the_po() -> None:
-    po, mo = entries(polib.pofile(str(PO))), entries(polib.mofile(str(MO)))
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_committed_mo_is_compiled_from_the_po(domain: str) -> None:
+    po = entries(polib.pofile(str(CATALOGS / f"{domain}.po")))
+    mo = entries(polib.mofile(str(CATALOGS / f"{domain}.mo")))
     assert po.keys() == mo.keys()
     for key, e in po.items():
         assert (e.msgstr, dict(e.msgstr_plural)) == (mo[key].msgstr, dict(mo[key].msgstr_plural))
@@ -44,27 +47,42 @@ def test_the_committed_mo_is_compiled_from_the_po() -> None:
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="needs gettext (scripts/setup --test)")
 def test_the_catalog_covers_every_marked_string(tmp_path: Path) -> None:
     copy = tmp_path / "octopus"
-    shutil.copytree(OCTOPUS, copy, ignore=shutil.ignore_patterns("__pycache__", "static"))
-    subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
-        cwd=copy,
-        check=True,
-        capture_output=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "octopus.settings",
-            "PYTHONPATH": str(OCTOPUS.parent),
-            "OCTOPUS_SECRET_KEY": "x",
-            "OCTOPUS_DATA_DIR": str(tmp_path / "data"),
-        },
-    )
-    fresh = entries(polib.pofile(str(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")))
-    # New strings come back empty, or "fuzzy" when msgmerge guessed from a similar one.
-    missing = [
-        key
-        for key, e in fresh.items()
-        if "fuzzy" in e.flags or not (e.msgstr or any(e.msgstr_plural.values()))
-    ]
+    shutil.copytree(OCTOPUS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "octopus.settings",
+        "PYTHONPATH": str(OCTOPUS.parent),
+        "OCTOPUS_SECRET_KEY": "x",
+        "OCTOPUS_DATA_DIR": str(tmp_path / "data"),
+    }
+    missing = []
+    for domain, ignore in (("django", "static/*"), ("djangojs", "templates/*")):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "django",
+                "makemessages",
+                "-l",
+                "zh_Hans",
+                "--no-obsolete",
+                "-d",
+                domain,
+                "--ignore",
+                ignore,
+            ],
+            cwd=copy,
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        fresh = entries(polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES" / f"{domain}.po")))
+        # New strings come back empty, or "fuzzy" when msgmerge guessed from a similar one.
+        missing += [
+            key
+            for key, e in fresh.items()
+            if "fuzzy" in e.flags or not (e.msgstr or any(e.msgstr_plural.values()))
+        ]
     assert not missing, f"strings marked for translation but not in the catalog: {missing}"
 
 
@@ -113,7 +131,7 @@ ALLOWED = set(
         """octopus english utc api cpu smtp webhook slack lark pid ms sec rest iana bearer
         authorization token docs http https hmac sha256 url dingtalk wecom all local error warn
         info debug trace fatal none server enroll name hostname labels linux python org example
-        com key value args hourly daily shell cursor id ssl tls starttls""",
+        com key value args hourly daily shell cursor id ssl tls starttls javascript""",
     )
 )
 
@@ -180,7 +198,7 @@ def test_every_page_speaks_chinese(client, admin_user, make_job, make_worker) ->
             r"[A-Za-z]{2,}",
             " ".join(
                 [
-                    "nightly-report echo report daily box alice ops-mail exit code",
+                    "nightly-report echo report daily box alice ops-mail exit code zzz",
                     admin_user.username,
                     alert.title,
                     "job update timeout",
@@ -215,6 +233,9 @@ def test_every_page_speaks_chinese(client, admin_user, make_job, make_worker) ->
         "/alerts/channels/new/dingtalk/",
         f"/jobs/{job.id}/alerts/",
         "/account/tokens/",
+        "/logs/",
+        "/logs/?q=hello&since=zzz",
+        f"/jobs/{job.id}/live/",
     ]
     leftovers = {}
     for path in pages:

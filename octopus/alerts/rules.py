@@ -246,7 +246,9 @@ def log_lines_stored(run: Run, lines: Iterable[tuple[int, str, str]]) -> Alert |
     threshold = Job.objects.filter(pk=run.job_id).values_list("alert_level", flat=True).first()
     if threshold in (None, "none"):
         return None
-    hits = [(lvl, text) for lvl, text in lines if lvl in LEVELS and level_at_least(lvl, threshold)]
+    # The levels that alert, worked out once: this runs for every batch of output.
+    alerting = {lvl for lvl in LEVELS if level_at_least(lvl, threshold)}
+    hits = [(lvl, text) for lvl, text in lines if lvl in alerting]
     if not hits:
         return None
     worst = min((lvl for lvl, _ in hits), key=LEVELS.index)

@@ -66,10 +66,12 @@ def announce_elsewhere(kind: str, ident: int | None = None) -> None:
 def subscribe_defaults() -> None:
     """What every server process does when another replica announces something."""
     from octopus.cluster import wakeups
+    from octopus.logs import live
     from octopus.workers import hub
 
     subscribe(DISPATCH, lambda _id: wakeups.dispatcher.set())
     subscribe(WORKER, lambda worker_id: worker_id is not None and hub.nudge(int(worker_id)))
+    subscribe(RUN_LOG, lambda run_id: run_id is not None and live.nudge(int(run_id)))
 
 
 class Listener(threading.Thread):

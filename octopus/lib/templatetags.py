@@ -50,3 +50,13 @@ def role_label(value: str) -> str:
         return str(Role(value).label)
     except ValueError:
         return value
+
+
+@register.simple_tag
+def state_labels_json() -> str:
+    """Run states and their display names (translated), for scripts that show states."""
+    import json
+
+    from octopus.runs.models import RunState
+
+    return json.dumps({state.value: str(state.label) for state in RunState}, ensure_ascii=False)

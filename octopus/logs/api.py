@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from octopus.api.params import ObjectId
-from octopus.logs.models import LogLine
+from octopus.logs.reading import Line, lines_after
 from octopus.runs.api import get_run_for
 from octopus.runs.models import ACTIVE_STATES, Run
 
@@ -48,8 +48,8 @@ class LogQuery(Schema):
     wait: float = Field(0, ge=0, le=MAX_WAIT, description="Seconds to wait for new lines.")
 
 
-def _lines(run_id: int, after: int, limit: int) -> list[LogLine]:
-    return list(LogLine.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit])
+def _lines(run_id: int, after: int, limit: int) -> list[Line]:
+    return lines_after(run_id, after, limit)
 
 
 @router.get("/runs/{run_id}/logs", response=LogPage, summary="A run's output lines")

@@ -1,75 +1,281 @@
 """Store a batch of a run's output lines: the log hot path.
 
-Lines arrive as [seq, ts, stream, text] from the worker. Storing is idempotent: (run, seq)
-is unique and conflicts are ignored, so a batch sent again after a reconnect adds nothing.
+Lines arrive as [seq, ts, stream, text] from the worker, in seq order. Storing is
+idempotent: lines at or below the highest seq already stored for the run are skipped (a
+batch sent again after a reconnect adds nothing; lines of a run arrive in order, so such
+a line is stored already or will never be), and (run, last_seq) is unique as a backstop.
 While storing, lines are read for what they mean to the run: the level in the original
-format, an end marker (code 120), a cursor checkpoint.
+format, an end marker (code 120), a cursor checkpoint. Lines are packed into chunks
+(chunks.py) and inserted with raw SQL (sql.py says why); the rest is the ORM. After the
+transaction commits, this process's live viewers of the run are nudged (others poll).
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from operator import itemgetter
+from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
 from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Job
 from octopus.lib.logline import CODE_END, parse_line
-from octopus.logs.models import LogLine
+from octopus.logs import live, sql
+from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, STREAM_LEVEL, kind_of, packed_kinds
 from octopus.runs.models import Run
 from octopus_agent import protocol
 
+log = logging.getLogger("octopus.logs")
+
 MARKER = "…[line cut at {} bytes]"
+MAX_SEQ = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL and MySQL
+MAX_TS = 253402300799.0  # 9999-12-31T23:59:59Z, the last time a datetime can hold
+CHUNK_LINES = 5000  # lines per chunk, at most
+CHUNK_CHARS = 512 * 1024  # text per chunk, about: a reader fetches whole chunks
+STDOUT, STDERR, SYSTEM = protocol.STDOUT, protocol.STDERR, protocol.SYSTEM
+_TIME_SEP = ("/", "-")
 
 
-def _bounded(text: str) -> str:
-    # The worker already cuts long lines; this guards the database against any client.
+def bounded(text: str) -> str:
+    """The text as it may be stored: one line of at most LOG_LINE_MAX_BYTES of UTF-8, cut
+    with a visible marker; NUL and newlines escaped. The worker already cuts and escapes;
+    this guards the database against any client."""
     limit = settings.LOG_LINE_MAX_BYTES
-    if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
-        cut = text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
-        return cut + " " + MARKER.format(limit)
-    return text.replace("\x00", "\\x00")
+    if len(text) > limit // 4:  # cheap test first: a character is at most 4 bytes
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > limit:
+            text = data[:limit].decode("utf-8", "ignore") + " " + MARKER.format(limit)
+    if "\x00" in text:  # PostgreSQL refuses NUL in text
+        text = text.replace("\x00", "\\x00")
+    if "\n" in text:  # newlines separate the lines of a chunk
+        text = text.replace("\n", "\\n")
+    return text
 
 
-def store_lines(run: Run, lines: list[list]) -> int:
-    """Store the lines; return the highest seq in the batch."""
+@dataclass(slots=True)
+class Batch:
+    """A batch read and checked: (seq, ts, kind, text) in seq order (kind: chunks.py)."""
+
+    lines: list[tuple[int, float, str, str]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # why entries were refused
+    # Lines that mean something to the run: (seq, "end" or "cursor", cursor value).
+    marks: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def kind(self, seq: int, stream: str, text: str) -> str:
+        """The line's letter (chunks.py): stream and level. Notes end and cursor lines."""
+        if stream != STDOUT and stream != STDERR:
+            return kind_of(stream, "warn" if stream == SYSTEM else "info")
+        # The original format starts with the time, YYYY/… or YYYY-…: other lines are not
+        # parsed at all, which keeps ingestion fast.
+        if text[4:5] in _TIME_SEP and text[:4].isdigit():
+            parsed = parse_line(text, stream)
+            if parsed.level == "cursor":
+                self.marks.append((seq, "cursor", parsed.content))
+            elif parsed.code == CODE_END:
+                self.marks.append((seq, "end", ""))
+            letter = LEVEL_LETTER[parsed.level]
+        else:
+            letter = "w" if stream == STDERR else "i"
+        return letter.upper() if stream == STDERR else letter
+
+
+def _normalised(entry: Any, now: float, long_line: int) -> tuple[int, float, str, str] | str:
+    """(seq, ts, stream, text) of an entry that is not plainly well formed, or why it
+    cannot be stored."""
+    try:
+        seq, ts, stream, text = entry
+        seq = int(seq)
+    except (TypeError, ValueError):
+        return f"not [seq, ts, stream, text]: {str(entry)[:80]}"
+    if not 0 < seq <= MAX_SEQ:
+        return f"sequence number out of range: {seq}"
+    try:
+        ts = float(ts)
+    except (TypeError, ValueError):
+        ts = now  # a bad time must not lose the line
+    if not 0 < ts < MAX_TS:  # also false for NaN
+        ts = now
+    text = text if type(text) is str else str(text)
+    if len(text) > long_line or "\x00" in text or "\n" in text:
+        text = bounded(text)
+    return seq, ts, str(stream), text
+
+
+def read_batch(lines: list) -> Batch:
+    """Check and normalise the entries; those that cannot be stored are listed in
+    `rejected` with the reason, the others kept."""
+    batch = Batch()
+    out = batch.lines
+    now = time.time()
+    long_line = settings.LOG_LINE_MAX_BYTES // 4  # characters; shorter is never too long
+    for entry in lines:
+        # The worker's lines take the first branch; anything else the careful one.
+        if (
+            type(entry) is list
+            and len(entry) == 4
+            and type(seq := entry[0]) is int
+            and 0 < seq <= MAX_SEQ
+            and type(ts := entry[1]) is float
+            and 0 < ts < MAX_TS
+            and type(text := entry[3]) is str
+            and len(text) <= long_line
+            and "\x00" not in text
+            and "\n" not in text
+        ):
+            out.append((seq, ts, batch.kind(seq, entry[2], text), text))
+            continue
+        checked = _normalised(entry, now, long_line)
+        if isinstance(checked, str):
+            batch.rejected.append(checked)
+            continue
+        seq, ts, stream, text = checked
+        out.append((seq, ts, batch.kind(seq, stream, text), text))
+    out.sort(key=itemgetter(0))  # in order already, as a rule: then this is cheap
+    return batch
+
+
+class _Stamps:
+    """UTC times as SQLite stores a DateTimeField ("YYYY-MM-DD HH:MM:SS.ffffff")."""
+
+    def __call__(self, ts: float) -> str:
+        whole = int(ts)
+        micro = int((ts - whole) * 1_000_000 + 0.5)
+        if micro >= 1_000_000:
+            whole, micro = whole + 1, micro - 1_000_000
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole)) + f".{micro:06d}"
+
+
+def _adapted_time(ts: float) -> Any:
+    return connection.ops.adapt_datetimefield_value(datetime.fromtimestamp(ts, UTC))
+
+
+def pack(run_id: int, lines: list[tuple[int, float, str, str]], stamp: Any) -> list[tuple]:
+    """Chunk rows (run_id, first_seq, last_seq, ts, worst, kinds, text) for the lines:
+    a new chunk where the time changes, a seq is skipped, or the chunk is full."""
+    rows: list[tuple] = []
+    first = prev = -1
+    chunk_ts = 0.0
+    kinds: list[str] = []
+    texts: list[str] = []
+    size = 0
+
+    def close() -> None:
+        worst = min(KIND_RANK[k] for k in set(kinds))
+        rows.append(
+            (run_id, first, prev, stamp(chunk_ts), worst, packed_kinds(kinds), "\n".join(texts))
+        )
+
+    for seq, ts, kind, text in lines:
+        if seq == prev:
+            continue  # the same line twice in one batch
+        if seq == prev + 1 and ts == chunk_ts and size < CHUNK_CHARS and len(texts) < CHUNK_LINES:
+            kinds.append(kind)
+            texts.append(text)
+            size += len(text)
+        else:
+            if texts:
+                close()
+            first, chunk_ts, kinds, texts, size = seq, ts, [kind], [text], len(text)
+        prev = seq
+    if texts:
+        close()
+    return rows
+
+
+def _readable(row: tuple) -> tuple:
+    """The row with lone surrogates (which no database encodes) written as \\xNN."""
+    *head, text = row
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+    return (*head, text)
+
+
+def _insert(rows: list[tuple]) -> None:
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        connection.ensure_connection()
+        db = connection.connection  # the sqlite3 connection, inside Django's transaction
+        db.executemany(sql.INSERT_CHUNKS["sqlite"], rows)
+        db.execute(sql.SQLITE_INDEX_NEW_CHUNKS)
+        db.execute(sql.SQLITE_MOVE_WATERMARK)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(sql.INSERT_CHUNKS.get(vendor, sql.INSERT_CHUNKS["postgresql"]), rows)
+
+
+def _meaning(batch: Batch, stored_upto: int) -> tuple[bool, str | None]:
+    """(end marker seen, last cursor checkpoint) among the lines not stored before."""
+    end, cursor = False, None
+    for seq, mark, value in sorted(batch.marks):
+        if seq > stored_upto:
+            end = end or mark == "end"
+            cursor = value if mark == "cursor" else cursor
+    return end, cursor
+
+
+def store_lines(run: Run, lines: list) -> int:
+    """Store the lines; return the highest seq in the batch (0 when none was usable).
+
+    Entries that are not [seq, ts, stream, text] with a valid seq are skipped with a
+    warning naming them; the rest of the batch is stored.
+    """
     if not lines:
         return 0
-    rows = []
-    end_marker = False
-    cursor: str | None = None
-    for seq, ts, stream, text in lines:
-        text = _bounded(str(text))
-        if stream == protocol.SYSTEM:
-            level = "warn"
-        else:
-            parsed = parse_line(text, stream)
-            level = parsed.level
-            if parsed.code == CODE_END:
-                end_marker = True
-            if parsed.level == "cursor":
-                cursor = parsed.content
-        rows.append(
-            LogLine(
-                run_id=run.id,
-                seq=int(seq),
-                ts=datetime.fromtimestamp(float(ts), UTC),
-                stream=stream[:6],
-                level=level,
-                text=text,
-            )
+    batch = read_batch(lines)
+    if batch.rejected:
+        log.warning(
+            "run %s: %d log line(s) refused: %s",
+            run.id,
+            len(batch.rejected),
+            "; ".join(batch.rejected[:5]),
         )
-    LogLine.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    last_seq = max(int(line[0]) for line in lines)
-    last_ts = datetime.fromtimestamp(float(lines[-1][1]), UTC)
-    updates: dict = {"log_lines": Greatest(F("log_lines"), last_seq), "last_output_at": last_ts}
-    if end_marker:
-        updates["saw_end_marker"] = True
-    Run.objects.filter(id=run.id).update(**updates)
-    if cursor is not None:
-        # A checkpoint: stored on the job at once, so the next run or retry resumes here.
-        Job.objects.filter(id=run.job_id).update(cursor=cursor)
-    alert_rules.log_lines_stored(run, [(row.seq, row.level, row.text) for row in rows])
+    if not batch.lines:
+        return 0
+    last_seq = batch.lines[-1][0]
+    with transaction.atomic(savepoint=False):
+        # Under the run's row lock (PostgreSQL; SQLite has one writer at a time anyway),
+        # so two deliveries of the same batch cannot both find their lines new.
+        try:  # get(), not first(): no ORDER BY to compile for each batch
+            stored_upto = (
+                Run.objects.select_for_update().values_list("log_lines", flat=True).get(id=run.id)
+            )
+        except Run.DoesNotExist:
+            return 0  # the run was deleted
+        fresh = [line for line in batch.lines if line[0] > stored_upto]
+        if not fresh:
+            return last_seq
+        stamp = _Stamps() if connection.vendor == "sqlite" else _adapted_time
+        rows = pack(run.id, fresh, stamp)
+        try:
+            with transaction.atomic():  # a savepoint: a refused insert leaves nothing behind
+                _insert(rows)
+        except UnicodeEncodeError:
+            # Only a client other than our agent sends these (it decodes with
+            # backslashreplace); keep the lines readable rather than refuse the batch.
+            _insert([_readable(row) for row in rows])
+        end_marker, cursor = _meaning(batch, stored_upto)
+        updates: dict[str, Any] = {
+            "log_lines": Greatest(F("log_lines"), fresh[-1][0]),
+            "last_output_at": datetime.fromtimestamp(fresh[-1][1], UTC),
+        }
+        if end_marker:
+            updates["saw_end_marker"] = True
+        Run.objects.filter(id=run.id).update(**updates)
+        if cursor is not None:
+            # A checkpoint: stored on the job at once, so the next run or retry resumes here.
+            Job.objects.filter(id=run.job_id).update(cursor=cursor)
+        transaction.on_commit(partial(live.run_changed, run.id, run.job_id))
+        # Lines at or above the job's alert level raise an alert. The hook skips lines at
+        # or below run.log_lines (judged before), so it must hold the value before this batch.
+        run.log_lines = stored_upto
+        alert_rules.log_lines_stored(
+            run, [(seq, STREAM_LEVEL[kind][1], text) for seq, _ts, kind, text in fresh]
+        )
     return last_seq

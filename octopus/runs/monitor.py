@@ -10,14 +10,12 @@ from django.conf import settings
 from django.db import transaction
 
 from octopus.alerts import rules as alert_rules
-from octopus.logs.models import LogLine
+from octopus.logs.retention import purge_expired_lines
 from octopus.runs import lifecycle
 from octopus.runs.models import Run, RunState
 from octopus.workers.models import Worker, WorkerState
 
 log = logging.getLogger("octopus.monitor")
-
-PURGE_BATCH = 5000
 
 
 def mark_silent_workers_offline(now: datetime) -> int:
@@ -50,9 +48,5 @@ def mark_silent_workers_offline(now: datetime) -> int:
 
 
 def purge_old_log_lines(now: datetime) -> int:
-    """Delete one small batch of expired lines; small batches never block writers long."""
-    cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
-    ids = list(LogLine.objects.filter(ts__lt=cutoff).values_list("id", flat=True)[:PURGE_BATCH])
-    if ids:
-        LogLine.objects.filter(id__in=ids).delete()
-    return len(ids)
+    """Delete one small batch of expired lines (octopus/logs/retention.py)."""
+    return purge_expired_lines(now)

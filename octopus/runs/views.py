@@ -12,13 +12,11 @@ from django.views.decorators.http import require_POST
 
 from octopus.accounts import audit
 from octopus.accounts.roles import can_cancel_run, can_run_job, can_view_job, check
-from octopus.logs.models import LogLine
 from octopus.runs.lifecycle import RunAlreadyEnded, queue_manual_run, request_cancel
 from octopus.runs.listing import FAILING, SINCE, RunFilter, filtered_runs
 from octopus.runs.models import Run, RunState, Trigger
 from octopus.workers.models import Worker
 
-LOG_PAGE = 2000
 PAGE_SIZE = 50
 
 
@@ -52,10 +50,10 @@ def _run_ctx(request: HttpRequest, run: Run) -> dict:
 
 
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's summary; its log comes live over /ws/runs/<id>/log (livelog.js)."""
     run = _get_run(run_id)
     check(can_view_job(request.user, run.job))
-    lines = list(LogLine.objects.filter(run=run).order_by("seq")[:LOG_PAGE])
-    ctx = {**_run_ctx(request, run), "lines": lines, "after": lines[-1].seq if lines else 0}
+    ctx = {**_run_ctx(request, run), "live_log": f"/ws/runs/{run.id}/log"}
     return render(request, "runs/detail.html", ctx)
 
 
@@ -69,14 +67,12 @@ def _attempts(run: Run) -> dict:
     return {"chain": list(reversed(chain)), "retries": list(run.retries.all())}
 
 
-def run_log_tail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """New log lines after `after` (htmx polling while the run is active)."""
+def run_summary(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The summary card alone (with the action buttons, out of band): polled while the run
+    is active, and on a state change."""
     run = _get_run(run_id)
     check(can_view_job(request.user, run.job))
-    after = int(request.GET.get("after", 0) or 0)
-    lines = list(LogLine.objects.filter(run=run, seq__gt=after).order_by("seq")[:LOG_PAGE])
-    ctx = {**_run_ctx(request, run), "lines": lines, "after": lines[-1].seq if lines else after}
-    return render(request, "runs/_log_tail.html", ctx)
+    return render(request, "runs/_summary.html", {**_run_ctx(request, run), "with_actions": True})
 
 
 def _navigate(request: HttpRequest, url: str) -> HttpResponse:

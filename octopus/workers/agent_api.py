@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
+from octopus.logs import live
 from octopus.logs.ingest import store_lines
 from octopus.runs import lifecycle
 from octopus.runs.command import run_spec
@@ -108,17 +110,22 @@ def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
     kind = message["type"]
     run_id = int(message["run_id"])
     if kind == protocol.LOG:
-        run = Run.objects.filter(id=run_id, worker=worker).first()
-        if run is not None:
-            store_lines(run, message["lines"])
+        # get(), not first(): no ORDER BY to compile, on the hot path of every log batch.
+        try:
+            run = Run.objects.get(id=run_id, worker=worker)
+        except Run.DoesNotExist:
+            return []
+        store_lines(run, message["lines"])
         return []
     if kind == protocol.RUN_STARTED:
         started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
         if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
             return [run_id]
+        transaction.on_commit(partial(live.run_changed, run_id))  # its live viewers
         return []
     if kind == protocol.RUN_FINISHED:
         lifecycle.finish_run(run_id, worker.id, message)
+        transaction.on_commit(partial(live.run_changed, run_id))
         return []
     raise ValueError(f"not a spooled message type: {kind!r}")
 
@@ -131,7 +138,8 @@ def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[
     (and acknowledged, or the agent would send it again and again)."""
     try:
         with transaction.atomic():
-            abandon = [run_id for m in messages for run_id in apply_spooled(worker, m)]
+            merged = _merge_log_messages(messages)
+            abandon = [run_id for m in merged for run_id in apply_spooled(worker, m)]
     except Exception:
         log.exception("worker %s: a batch failed; applying it message by message", worker.name)
         abandon = []
@@ -144,6 +152,26 @@ def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[
     if any(m.get("type") == protocol.RUN_FINISHED for m in messages):
         wake_dispatcher()  # slots are free: queued runs of those jobs may go
     return abandon
+
+
+def _merge_log_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive log messages of one run as one: stored in one go, with one set of
+    queries (applied in one transaction and acknowledged together, nothing else changes)."""
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and message.get("type") == protocol.LOG == last.get("type")
+            and message.get("run_id") == last.get("run_id")
+            and isinstance(message.get("lines"), list)
+        ):
+            last["lines"].extend(message["lines"])
+        else:
+            # A copy: the caller's message stays as it came, for the one-by-one fallback.
+            is_log = message.get("type") == protocol.LOG and isinstance(message.get("lines"), list)
+            merged.append({**message, "lines": list(message["lines"])} if is_log else message)
+    return merged
 
 
 def active_run_count(worker: Worker) -> int:

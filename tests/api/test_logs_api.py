@@ -9,17 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
-from octopus.logs.models import LogLine
+from octopus.logs.ingest import store_lines
 from octopus.runs.models import Run
 
 
 def add_lines(run: Run, first: int, count: int) -> None:
-    now = datetime.now(UTC)
-    LogLine.objects.bulk_create(
-        LogLine(run=run, seq=seq, ts=now, stream="stdout", level="info", text=f"line {seq}")
-        for seq in range(first, first + count)
-    )
-    Run.objects.filter(pk=run.pk).update(log_lines=first + count - 1)
+    now = datetime.now(UTC).timestamp()
+    store_lines(run, [[seq, now, "stdout", f"line {seq}"] for seq in range(first, first + count)])
 
 
 @pytest.mark.django_db

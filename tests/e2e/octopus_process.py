@@ -152,6 +152,21 @@ class OctopusUp:
     def execute(self, sql: str, *params: Any) -> None:
         self.database.execute(sql, *params)
 
+    def log_lines(self, run_id: int) -> list[dict[str, Any]]:
+        """The run's stored output lines in order: seq, stream, level, text."""
+        from octopus.logs.chunks import STREAM_LEVEL, unpack
+
+        rows = self.query(
+            "SELECT first_seq, kinds, text FROM logs_logchunk WHERE run_id = ? ORDER BY last_seq",
+            run_id,
+        )
+        lines = []
+        for row in rows:
+            for seq, kind, text in unpack(row["first_seq"], row["kinds"], row["text"]):
+                stream, level = STREAM_LEVEL[kind]
+                lines.append({"seq": seq, "stream": stream, "level": level, "text": text})
+        return lines
+
 
 class OctopusServer(OctopusUp):
     """`octopus server`: no local worker; workers are started separately."""

@@ -318,9 +318,7 @@ def test_a_killed_server_loses_none_of_10000_lines(cluster: Cluster) -> None:
     cluster.ui.login()
     (run,) = cluster.wait_finished(job_id, 1, timeout=60)
     assert (run["state"], run["exit_code"]) == ("succeeded", 0)
-    rows = server.query(
-        "SELECT seq, text FROM logs_logline WHERE run_id = ? ORDER BY seq", run["id"]
-    )
+    rows = server.log_lines(run["id"])
     assert len(rows) == 10000
     assert [r["seq"] for r in rows] == list(range(1, 10001))
     assert [r["text"] for r in rows] == [f"line {i}" for i in range(1, 10001)]
@@ -343,7 +341,7 @@ def test_sigterm_drains_a_worker(cluster: Cluster) -> None:
     assert worker.proc.wait(30) == 0
     (run,) = cluster.wait_finished(job_id, 1)
     assert run["state"] == "succeeded"
-    lines = cluster.server.query("SELECT text FROM logs_logline WHERE run_id = ?", run["id"])
+    lines = cluster.server.log_lines(run["id"])
     assert [r["text"] for r in lines] == ["finished"]
     # A draining or gone worker gets nothing new.
     other = cluster.ui.create_job_id(
@@ -366,7 +364,7 @@ def test_run_as_another_account(cluster: Cluster, tmp_path) -> None:
     cluster.ui.run_now(as_nobody)
     (run,) = cluster.wait_finished(as_nobody, 1)
     assert run["state"] == "succeeded", run["reason"]
-    lines = cluster.server.query("SELECT text FROM logs_logline WHERE run_id = ?", run["id"])
+    lines = cluster.server.log_lines(run["id"])
     assert [r["text"] for r in lines] == ["nobody"]
 
 

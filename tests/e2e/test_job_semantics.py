@@ -72,8 +72,7 @@ def ts(value: str | None) -> datetime | None:
 
 
 def log_texts(up: OctopusUp, run_id: int) -> list[str]:
-    rows = up.query("SELECT text FROM logs_logline WHERE run_id = ? ORDER BY seq", run_id)
-    return [r["text"] for r in rows]
+    return [r["text"] for r in up.log_lines(run_id)]
 
 
 def test_skip_records_exactly_the_firings_that_came_while_a_run_was_active(up, ui) -> None:

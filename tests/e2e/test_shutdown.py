@@ -37,7 +37,7 @@ def test_ctrl_c_lets_the_running_job_finish_and_stores_its_result(tmp_path: Path
     assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     run = up.query("SELECT id, state, exit_code FROM runs_run")[0]
     assert (run["state"], run["exit_code"]) == ("succeeded", 0)
-    lines = up.query("SELECT text FROM logs_logline WHERE run_id = ? ORDER BY seq", run["id"])
+    lines = up.log_lines(run["id"])
     assert [r["text"] for r in lines] == ["begin", "end"]
     assert "Octopus stopped." in up.log()
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from octopus.logs.models import LogLine
+from octopus.logs.ingest import store_lines
+from octopus.logs.reading import lines_after
 from octopus.runs.models import Run
 from octopus.runs.monitor import mark_silent_workers_offline, purge_old_log_lines
 
@@ -34,24 +35,12 @@ def test_a_silent_worker_goes_offline_and_its_runs_are_lost_and_retried(
     assert mark_silent_workers_offline(now) == 0
 
 
-def test_old_log_lines_are_purged_in_batches(make_job, settings) -> None:
-    settings.LOG_RETENTION_DAYS = 3
+def test_old_log_lines_are_purged(make_job) -> None:
     now = timezone.now()
     run = Run.objects.create(job=make_job(), trigger="manual", state="succeeded")
-    LogLine.objects.bulk_create(
-        [
-            LogLine(
-                run=run,
-                seq=i,
-                ts=now - timedelta(days=4),
-                stream="stdout",
-                level="info",
-                text="old",
-            )
-            for i in range(1, 6)
-        ]
-        + [LogLine(run=run, seq=6, ts=now, stream="stdout", level="info", text="new")]
-    )
-    assert purge_old_log_lines(now) == 5
-    assert list(LogLine.objects.values_list("text", flat=True)) == ["new"]
-    assert Run.objects.filter(pk=run.pk).exists()
+    old = (now - timedelta(days=4)).timestamp()
+    store_lines(run, [[i, old, "stdout", "old"] for i in range(1, 6)])
+    store_lines(run, [[6, now.timestamp(), "stdout", "new"]])
+    assert purge_old_log_lines(now) == 1  # one chunk: the five old lines
+    assert [line.text for line in lines_after(run)] == ["new"]
+    assert Run.objects.get(pk=run.pk).log_lines == 6

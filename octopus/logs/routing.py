@@ -1,0 +1,12 @@
+"""WebSocket routes of the live log (mounted in octopus/asgi.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from octopus.logs.consumers import JobFollowConsumer, RunLogConsumer
+
+websocket_routes = [
+    path("ws/runs/<int:run_id>/log", RunLogConsumer.as_asgi()),
+    path("ws/jobs/<int:job_id>/follow", JobFollowConsumer.as_asgi()),
+]
