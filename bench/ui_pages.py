@@ -90,6 +90,12 @@ def time_page(client: Client, path: str, repeat: int, **headers) -> tuple[float,
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+def _ms(call) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=500)
@@ -116,7 +122,26 @@ def main() -> None:
         ("runs: failing, last 24 h", "/runs/?state=failing&since=24h", {}),
         ("audit trail", "/audit/", {}),
     ]
+    from octopus.dashboard import figures
+    from octopus.runs.charts import runs_by_hour
+
+    parts = [
+        ("  runs by hour (chart)", lambda: runs_by_hour()),
+        (
+            "  failing jobs",
+            lambda: (list(figures.failing_jobs()[:10]), figures.failing_jobs().count()),
+        ),
+        (
+            "  running runs",
+            lambda: (list(figures.running_runs()[:10]), figures.running_runs().count()),
+        ),
+        ("  next firings", lambda: list(figures.next_firings()[:10])),
+    ]
     print(f"{'page':32} {'median ms':>10} {'p95 ms':>8}")
+    for name, part in parts:
+        samples = sorted(_ms(part) for _ in range(args.repeat))
+        p95 = samples[int(len(samples) * 0.95) - 1]
+        print(f"{name:32} {statistics.median(samples):10.1f} {p95:8.1f}")
     for name, path, headers in pages:
         median, p95 = time_page(client, path, args.repeat, **headers)
         print(f"{name:32} {median:10.1f} {p95:8.1f}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncHour
+from django.db.models import CharField, Count
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from octopus.lib.templatetags import duration
@@ -120,21 +120,28 @@ class DayChart:
 
 
 def runs_by_hour(now: datetime | None = None) -> list[HourBucket]:
-    """Runs created in the last 24 hours, counted per hour (UTC buckets) and state group."""
+    """Runs created in the last 24 hours, counted per hour (UTC buckets) and state group.
+
+    The hour is the first 13 characters of the time as text ("2026-11-25 14"): databases
+    hold and print these times in UTC. Truncating with date functions would, on SQLite,
+    call a Python function for every row."""
     now = now or timezone.now()
     first = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
     buckets = {
-        first + timedelta(hours=i): HourBucket(first + timedelta(hours=i), dict.fromkeys(GROUPS, 0))
+        f"{first + timedelta(hours=i):%Y-%m-%d %H}": HourBucket(
+            first + timedelta(hours=i), dict.fromkeys(GROUPS, 0)
+        )
         for i in range(24)
     }
     rows = (
         Run.objects.filter(created__gte=first)
-        .annotate(hour=TruncHour("created", tzinfo=UTC))
+        .annotate(hour=Substr(Cast("created", CharField()), 1, 13))
         .values("hour", "state")
         .annotate(n=Count("id"))
+        .order_by()
     )
     for row in rows:
-        bucket = buckets.get(row["hour"])
+        bucket = buckets.get(row["hour"].replace("T", " "))
         if bucket is not None:
             bucket.counts[GROUP_OF.get(row["state"], "other")] += row["n"]
     return list(buckets.values())
