@@ -15,12 +15,28 @@ from django.db import connection
 # Queue (or record as skipped) scheduled firings. (job_id, scheduled_for, fanout_key) is
 # unique: a firing another scheduler already queued is ignored, not an error.
 INSERT_FIRING = """
-INSERT {ignore} INTO runs_run (
-    job_id, trigger, scheduled_for, fanout_key, attempt, args, command, state, reason, note,
-    created, finished_at, no_worker_alerted, log_lines, saw_end_marker
-) VALUES (%s, 'schedule', %s, '', 1, %s, '', %s, %s, '', %s, %s, %s, 0, %s)
+INSERT {ignore} INTO runs_run ({columns})
+VALUES (%s, 'schedule', %s, '', 1, %s, '', %s, %s, '', %s, %s, %s, 0, %s)
 {on_conflict}
 """
+# Quoted per database: `trigger` is a reserved word in MySQL and MariaDB.
+COLUMNS = (
+    "job_id",
+    "trigger",
+    "scheduled_for",
+    "fanout_key",
+    "attempt",
+    "args",
+    "command",
+    "state",
+    "reason",
+    "note",
+    "created",
+    "finished_at",
+    "no_worker_alerted",
+    "log_lines",
+    "saw_end_marker",
+)
 
 
 def insert_firings(
@@ -28,10 +44,11 @@ def insert_firings(
 ) -> None:
     """rows: (job id, scheduled_for, args, state, reason, finished)."""
     ops = connection.ops
+    columns = ", ".join(ops.quote_name(column) for column in COLUMNS)
     if connection.vendor == "mysql":
-        sql = INSERT_FIRING.format(ignore="IGNORE", on_conflict="")
+        sql = INSERT_FIRING.format(columns=columns, ignore="IGNORE", on_conflict="")
     else:
-        sql = INSERT_FIRING.format(ignore="", on_conflict="ON CONFLICT DO NOTHING")
+        sql = INSERT_FIRING.format(columns=columns, ignore="", on_conflict="ON CONFLICT DO NOTHING")
     created = ops.adapt_datetimefield_value(now)
     params = [
         (
