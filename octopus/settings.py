@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "octopus.logs",
     "octopus.alerts",
     "octopus.cluster",
+    "axes",  # login lockout after repeated failures (accounts/lockout.py)
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "octopus.accounts.middleware.LoginRequiredMiddleware",
+    "octopus.accounts.middleware.ViewerTimeZoneMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "octopus.urls"
@@ -113,6 +116,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "octopus.accounts.context.permissions",
                 "octopus.alerts.dashboard.open_alerts",
             ],
         },
@@ -128,11 +133,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
+
+# Login lockout (django-axes): 5 failures for one user name from one address lock that pair
+# out for 15 minutes; the login page says so (accounts/lockout.py).
+AUTH_PASSWORD_VALIDATORS = [  # for passwords people type in the user pages
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("OCTOPUS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("OCTOPUS_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "octopus.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; keep default
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered for a year
 TIME_ZONE = os.getenv("OCTOPUS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    OPERATOR = "operator", "Operator"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = "admin", _("Admin")
+    OPERATOR = "operator", _("Operator")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Profile(models.Model):

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from octopus.accounts import audit
@@ -17,8 +18,8 @@ from octopus.accounts.roles import role_of
 class TokenForm(forms.Form):
     name = forms.CharField(
         max_length=100,
-        help_text="What the token is for, e.g. “laptop CLI” or “deploy pipeline”.",
-        widget=forms.TextInput(attrs={"placeholder": "laptop CLI", "autofocus": True}),
+        help_text=_("What the token is for, e.g. “laptop CLI” or “deploy pipeline”."),
+        widget=forms.TextInput(attrs={"placeholder": _("laptop CLI"), "autofocus": True}),
     )
 
 
@@ -60,5 +61,5 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
             before={"revoked": False},
             after={"revoked": True},
         )
-        messages.success(request, f"Token “{token.name}” revoked.")
+        messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api-tokens")

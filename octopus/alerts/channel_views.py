@@ -6,10 +6,11 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from octopus.accounts import audit
-from octopus.accounts.roles import require_role
+from octopus.accounts.roles import can_edit_job, check, require_role
 from octopus.alerts import messages as alert_messages
 from octopus.alerts import outbox
 from octopus.alerts.forms import RoutingForm
@@ -37,7 +38,9 @@ def channel_create(request: HttpRequest, kind: str) -> HttpResponse:
         with transaction.atomic():
             channel = form.save()
             audit.record("channel.create", request=request, obj=channel, after=channel.to_dict())
-        messages.success(request, f"Channel {channel.name} added. Send a test to check it.")
+        messages.success(
+            request, _("Channel %(name)s added. Send a test to check it.") % {"name": channel.name}
+        )
         return redirect("channel-edit", channel_id=channel.pk)
     ctx = {"form": form, "channel": None, "kind_label": ChannelKind(kind).label}
     return render(request, "alerts/channel_form.html", ctx)
@@ -58,7 +61,7 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
                 before=before,
                 after=channel.to_dict(),
             )
-        messages.success(request, f"Channel {channel.name} saved.")
+        messages.success(request, _("Channel %(name)s saved.") % {"name": channel.name})
         return redirect("channel-edit", channel_id=channel.pk)
     recent = channel.deliveries.order_by("-id")[:20]
     ctx = {
@@ -77,7 +80,7 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
     with transaction.atomic():
         audit.record("channel.delete", request=request, obj=channel, before=channel.to_dict())
         channel.delete()
-    messages.success(request, f"Channel {channel.name} deleted.")
+    messages.success(request, _("Channel %(name)s deleted.") % {"name": channel.name})
     return redirect("channel-list")
 
 
@@ -92,7 +95,7 @@ def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
         audit.record("channel.test", request=request, obj=channel, after={"delivery": delivery.pk})
     if request.htmx:
         return render(request, "alerts/_delivery_status.html", {"delivery": delivery})
-    messages.success(request, "Test message queued.")
+    messages.success(request, _("Test message queued."))
     return redirect("channel-edit", channel_id=channel.pk)
 
 
@@ -103,9 +106,9 @@ def delivery_status(request: HttpRequest, delivery_id: int) -> HttpResponse:
     return render(request, "alerts/_delivery_status.html", {"delivery": delivery})
 
 
-@require_role("operator")
 def job_routing(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
+    check(can_edit_job(request.user, job))  # the job's owners (and admins) route its alerts
     before = {"alert_routing": dict(job.alert_routing), "alert_level": job.alert_level}
     form = RoutingForm(request.POST or None, job=job)
     if request.method == "POST" and form.is_valid():
@@ -113,6 +116,6 @@ def job_routing(request: HttpRequest, job_id: int) -> HttpResponse:
             form.save(job)
             after = {"alert_routing": dict(job.alert_routing), "alert_level": job.alert_level}
             audit.record("job.update", request=request, obj=job, before=before, after=after)
-        messages.success(request, f"Alert routing of {job.name} saved.")
+        messages.success(request, _("Alert routing of %(name)s saved.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "alerts/routing.html", {"form": form, "job": job})

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.models import AlertKind, AlertState, Channel
 from octopus.alerts.transports import transport_class
@@ -37,12 +38,12 @@ class ChannelForm(forms.Form):
     kind = ""
     config_fields: tuple[str, ...] = ()
 
-    name = forms.CharField(max_length=100)
-    enabled = forms.BooleanField(required=False, initial=True)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
     is_default = forms.BooleanField(
         required=False,
-        label="Default channel",
-        help_text="Gets the alerts of jobs without their own routing, and worker alerts.",
+        label=_("Default channel"),
+        help_text=_("Gets the alerts of jobs without their own routing, and worker alerts."),
     )
 
     def __init__(self, data: Any = None, *, channel: Channel | None = None) -> None:
@@ -63,12 +64,20 @@ class ChannelForm(forms.Form):
             field.widget.attrs["autocomplete"] = "off"
             if stored:
                 shown = transport_class(self.kind).masked(name, stored)
-                what = f"Set to {shown}" if name == "url" else "A secret is set"
+                what = (
+                    _("Set to %(shown)s") % {"shown": shown}
+                    if name == "url"
+                    else _("A secret is set")
+                )
                 field.required = False
-                field.help_text = f"{what}. Leave blank to keep it. {field.help_text}"
+                field.help_text = _("%(what)s. Leave blank to keep it. %(help)s") % {
+                    "what": what,
+                    "help": field.help_text,
+                }
                 if not self.base_fields[name].required:
                     self.fields[f"clear_{name}"] = forms.BooleanField(
-                        required=False, label=f"Remove the {field.label.lower()}"
+                        required=False,
+                        label=_("Remove the %(field)s") % {"field": str(field.label).lower()},
                     )
 
     def initial_config(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +90,7 @@ class ChannelForm(forms.Form):
         if self.channel is not None:
             clash = clash.exclude(pk=self.channel.pk)
         if clash.exists():
-            raise forms.ValidationError("A channel with this name exists already.")
+            raise forms.ValidationError(_("A channel with this name exists already."))
         return name
 
     def config(self) -> dict[str, Any]:
@@ -116,18 +125,18 @@ class RoutingForm(forms.Form):
         queryset=Channel.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None chosen: the default channels.",
+        help_text=_("None chosen: the default channels."),
     )
     users = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="People",
-        help_text="They get e-mail at their own address.",
+        label=_("People"),
+        help_text=_("They get e-mail at their own address."),
     )
     alert_level = forms.ChoiceField(
-        label="Alert on log lines at or above",
-        help_text="Lines of this level or worse in a run's output raise an alert.",
+        label=_("Alert on log lines at or above"),
+        help_text=_("Lines of this level or worse in a run's output raise an alert."),
     )
 
     def __init__(self, data: Any = None, *, job: Any) -> None:
@@ -160,9 +169,10 @@ class RoutingForm(forms.Form):
 
 class AlertFilter(forms.Form):
     state = forms.ChoiceField(
-        required=False, choices=[("", "unresolved"), ("all", "any state"), *AlertState.choices]
+        required=False,
+        choices=[("", _("unresolved")), ("all", _("any state")), *AlertState.choices],
     )
-    kind = forms.ChoiceField(required=False, choices=[("", "any kind"), *AlertKind.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", _("any kind")), *AlertKind.choices])
     job = forms.CharField(required=False, max_length=100)
 
 
@@ -176,7 +186,9 @@ class AddressesField(forms.CharField):
             try:
                 validate_email(address)
             except forms.ValidationError:
-                raise forms.ValidationError(f"{address!r} is not an e-mail address.") from None
+                raise forms.ValidationError(
+                    _("%(address)s is not an e-mail address.") % {"address": repr(address)}
+                ) from None
         if self.required and not addresses:
-            raise forms.ValidationError("At least one address.")
+            raise forms.ValidationError(_("At least one address."))
         return addresses

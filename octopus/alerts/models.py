@@ -5,22 +5,23 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.transports import Transport, transport_class
 
 
 class AlertKind(models.TextChoices):
-    RUN_FAILED = "run_failed", "Run failed"
-    MISSED_SCHEDULE = "missed_schedule", "Missed schedule"
-    NO_WORKER = "no_worker", "No eligible worker"
-    WORKER_OFFLINE = "worker_offline", "Worker offline"
-    LOG_LEVEL = "log_level", "Alarm-level log line"
+    RUN_FAILED = "run_failed", _("Run failed")
+    MISSED_SCHEDULE = "missed_schedule", _("Missed schedule")
+    NO_WORKER = "no_worker", _("No eligible worker")
+    WORKER_OFFLINE = "worker_offline", _("Worker offline")
+    LOG_LEVEL = "log_level", _("Alarm-level log line")
 
 
 class AlertState(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
 
 
 UNRESOLVED = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
@@ -110,12 +111,12 @@ class Alert(models.Model):
 
 
 class ChannelKind(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    WEBHOOK = "webhook", "Webhook"
-    DINGTALK = "dingtalk", "DingTalk"
-    WECOM = "wecom", "WeCom"
-    FEISHU = "feishu", "Feishu / Lark"
-    SLACK = "slack", "Slack"
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+    DINGTALK = "dingtalk", _("DingTalk")
+    WECOM = "wecom", _("WeCom")
+    FEISHU = "feishu", _("Feishu / Lark")
+    SLACK = "slack", _("Slack")
 
 
 class Channel(models.Model):
@@ -162,17 +163,17 @@ class Channel(models.Model):
 
 
 class DeliveryEvent(models.TextChoices):
-    OPENED = "opened", "New alert"
-    SUMMARY = "summary", "Summary"
-    RECOVERY = "recovery", "Recovery"
-    TEST = "test", "Test"
+    OPENED = "opened", _("New alert")
+    SUMMARY = "summary", _("Summary")
+    RECOVERY = "recovery", _("Recovery")
+    TEST = "test", _("Test")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class Delivery(models.Model):

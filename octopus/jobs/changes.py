@@ -1,8 +1,8 @@
-"""Changing jobs from a spec: create, update, enable or disable, delete.
+"""Changing jobs: create, update, enable or disable, delete, set the cursor.
 
 Each change is saved, rescheduled and audited (before → after) in one transaction, and
-wakes the scheduler afterwards. The API and jobs-as-code call these; the rules about what a
-spec may say live in `octopus.jobs.spec`.
+wakes the scheduler afterwards. The API and jobs-as-code call these with a spec (the rules
+about what a spec may say live in `octopus.jobs.spec`); the web pages with a JobForm.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from octopus.accounts import audit
 from octopus.cluster.wakeups import wake_scheduler
+from octopus.jobs.forms import JobForm
 from octopus.jobs.models import Job
 from octopus.jobs.scheduler import reschedule
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec
@@ -116,7 +118,8 @@ def check_deletable(job: Job) -> None:
     in_flight = job.runs.filter(state__in=(RunState.DISPATCHED, RunState.RUNNING)).count()
     if in_flight:
         raise JobBusy(
-            f"job {job.name!r} has {in_flight} run(s) in flight; cancel them or wait first"
+            _("job %(name)s has %(count)s run(s) in flight; cancel them or wait first")
+            % {"name": repr(job.name), "count": in_flight}
         )
 
 
@@ -126,3 +129,54 @@ def delete_job(job: Job, by: AbstractBaseUser, request: HttpRequest | None = Non
     with transaction.atomic():
         audit.record("job.delete", request=request, actor=by, obj=job, before=job.to_dict())
         job.delete()
+
+
+# The web pages: the same changes from a validated JobForm.
+
+
+def create_job_from_form(
+    form: JobForm, request: HttpRequest, cloned_from: Job | None = None
+) -> Job:
+    with transaction.atomic():
+        job = form.save(commit=False)
+        if "owner" not in form.fields or "owner" not in form.data:
+            job.owner = request.user  # operators own what they create; admins by default
+        if cloned_from is not None:
+            job.alert_routing = dict(cloned_from.alert_routing)
+        job.save()
+        reschedule(job)
+        after = job.to_dict()
+        if cloned_from is not None:
+            after["cloned_from"] = cloned_from.name
+        audit.record("job.create", request=request, obj=job, after=after)
+    transaction.on_commit(wake_scheduler)
+    return job
+
+
+def update_job_from_form(form: JobForm, request: HttpRequest) -> Job:
+    before = Job.objects.get(pk=form.instance.pk).to_dict()
+    with transaction.atomic():
+        job = form.save()
+        reschedule(job)
+        audit.record("job.update", request=request, obj=job, before=before, after=job.to_dict())
+    transaction.on_commit(wake_scheduler)
+    return job
+
+
+def set_cursor(job: Job, cursor: str, request: HttpRequest) -> None:
+    """A hand edit of the cursor: it decides where the next run starts, so it is audited."""
+    before = job.cursor
+    job.cursor = cursor
+    job.save(update_fields=["cursor", "updated"])
+    audit.record(
+        "job.cursor", request=request, obj=job, before={"cursor": before}, after={"cursor": cursor}
+    )
+
+
+def clone_initial(job: Job) -> dict:
+    """Form values for a copy of `job`: same settings, a new name, no cursor."""
+    form = JobForm(instance=job)
+    initial = {name: form[name].value() for name in form.fields}
+    initial["name"] = f"{job.name}-copy"
+    initial.pop("owner", None)
+    return initial

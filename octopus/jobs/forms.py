@@ -7,6 +7,7 @@ import shlex
 from functools import cache
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from octopus.jobs import spec
 from octopus.jobs.models import Concurrency, Job
@@ -24,23 +25,23 @@ def split_list(text: str) -> list[str]:
 
 
 class JobForm(forms.ModelForm):
-    tags_text = forms.CharField(label="Tags", required=False, help_text="Comma separated.")
+    tags_text = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma separated."))
     args_text = forms.CharField(
-        label="Default arguments",
+        label=_("Default arguments"),
         required=False,
-        help_text="Shell words, quoted as in a shell. Replace {args} in the command.",
+        help_text=_("Shell words, quoted as in a shell. Replace {args} in the command."),
     )
     target_labels_text = forms.CharField(
-        label="Worker labels",
+        label=_("Worker labels"),
         required=False,
-        help_text="A worker must have all of these, e.g. python3.11, linux.",
+        help_text=_("A worker must have all of these, e.g. python3.11, linux."),
     )
     env_text = forms.CharField(
-        label="Environment",
+        label=_("Environment"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "KEY=value, one per line"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("KEY=value, one per line")}),
     )
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices, initial="UTC")
 
     class Meta:
         model = Job
@@ -65,6 +66,8 @@ class JobForm(forms.ModelForm):
             "run_as",
             "workdir",
             "alert_level",
+            "owner",
+            "group",
         ]
         widgets = {
             "command": forms.Textarea(
@@ -72,21 +75,50 @@ class JobForm(forms.ModelForm):
             ),
             "description": forms.Textarea(attrs={"rows": 2}),
             "schedule": forms.TextInput(
-                attrs={"class": "mono", "placeholder": "*/5 * * * *   or   */10 * * * * *"}
+                attrs={"class": "mono", "placeholder": _("*/5 * * * *   or   */10 * * * * *")}
             ),
         }
+        labels = {
+            "name": _("Name"),
+            "description": _("Description"),
+            "command": _("Command"),
+            "schedule": _("Schedule"),
+            "enabled": _("Enabled"),
+            "target_worker": _("Worker"),
+            "routing": _("Routing"),
+            "concurrency": _("Concurrency"),
+            "max_parallel": _("Max parallel"),
+            "retries": _("Retries"),
+            "retry_backoff": _("Retry backoff"),
+            "retry_backoff_kind": _("Backoff kind"),
+            "timeout": _("Timeout"),
+            "heartbeat_timeout": _("Heartbeat timeout"),
+            "require_end_marker": _("Require an end line (code 120)"),
+            "misfire_policy": _("After downtime"),
+            "run_as": _("Run as"),
+            "workdir": _("Working directory"),
+            "alert_level": _("Alert level"),
+            "owner": _("Owner"),
+            "group": _("Group"),
+        }
         help_texts = {
-            "schedule": "5 fields, or 6 with leading seconds; @hourly, @daily… Empty: manual only.",
-            "timeout": "Seconds; 0 means no limit.",
-            "heartbeat_timeout": "Seconds without output before the run counts as hung; 0 = off.",
-            "retries": "Restart on failure this many times.",
-            "retry_backoff": "Seconds before a restart.",
+            "schedule": _(
+                "5 fields, or 6 with leading seconds; @hourly, @daily… Empty: manual only."
+            ),
+            "timeout": _("Seconds; 0 means no limit."),
+            "heartbeat_timeout": _(
+                "Seconds without output before the run counts as hung; 0 = off."
+            ),
+            "retries": _("Restart on failure this many times."),
+            "retry_backoff": _("Seconds before a restart."),
+            "group": _("Operators in this group may run and edit the job too."),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._limit_ownership(user)
         self.fields["target_worker"].queryset = Worker.objects.order_by("name")
-        self.fields["target_worker"].empty_label = "any matching worker"
+        self.fields["target_worker"].empty_label = _("any matching worker")
         job = self.instance
         if job.pk:
             self.initial.update(
@@ -95,6 +127,29 @@ class JobForm(forms.ModelForm):
                 target_labels_text=", ".join(job.target_labels),
                 env_text="\n".join(f"{k}={v}" for k, v in job.env.items()),
             )
+
+    def _limit_ownership(self, user) -> None:
+        """Admins give a job to anyone; an operator keeps the owner and may share the job
+        with one of their own groups (so that group's operators can run and edit it)."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        from octopus.accounts.roles import can_admin
+
+        if user is None or can_admin(user):
+            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+            self.fields["group"].queryset = Group.objects.order_by("name")
+            if user is not None and not self.instance.pk:
+                self.initial.setdefault("owner", user.pk)
+        else:
+            del self.fields["owner"]
+            # Their own groups, and the job's current one (kept when they save).
+            mine = Group.objects.filter(user=user)
+            current = Group.objects.filter(pk=self.instance.group_id)
+            self.fields["group"].queryset = (mine | current).distinct().order_by("name")
+        self.fields["group"].empty_label = _("no group")
+        if "owner" in self.fields:
+            self.fields["owner"].empty_label = _("nobody")
 
     def clean_name(self) -> str:
         try:
@@ -129,8 +184,10 @@ class JobForm(forms.ModelForm):
         if data.get("concurrency") == Concurrency.ALLOW and self._uses_cursor(data):
             self.add_error(
                 "concurrency",
-                "This job uses a cursor, so its runs cannot overlap: parallel runs would "
-                "overwrite each other's checkpoints. Choose skip or queue.",
+                _(
+                    "This job uses a cursor, so its runs cannot overlap: parallel runs would "
+                    "overwrite each other's checkpoints. Choose skip or queue."
+                ),
             )
         return data
 
@@ -152,9 +209,14 @@ class JobForm(forms.ModelForm):
 
 
 class RunNowForm(forms.Form):
-    args = forms.CharField(required=False, help_text="Temporary arguments for this run only.")
+    args = forms.CharField(
+        label=_("Arguments"), required=False, help_text=_("Temporary arguments for this run only.")
+    )
     cursor = forms.CharField(
-        required=False, strip=False, help_text="Temporary cursor for this run only."
+        label=_("Cursor"),
+        required=False,
+        strip=False,
+        help_text=_("Temporary cursor for this run only."),
     )
 
     def clean_cursor(self) -> str | None:

@@ -2,32 +2,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from octopus.lib.logline import LEVELS
 
 
 class Routing(models.TextChoices):
-    FIRST = "first", "First available"
-    ROUND_ROBIN = "round_robin", "Round robin"
-    LEAST_LOADED = "least_loaded", "Least loaded"
-    RANDOM = "random", "Random"
-    BROADCAST = "broadcast", "Broadcast (one run per worker)"
+    FIRST = "first", _("First available")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_LOADED = "least_loaded", _("Least loaded")
+    RANDOM = "random", _("Random")
+    BROADCAST = "broadcast", _("Broadcast (one run per worker)")
 
 
 class Concurrency(models.TextChoices):
-    ALLOW = "allow", "Allow (up to max parallel)"
-    SKIP = "skip", "Skip a firing while one runs"
-    QUEUE = "queue", "Queue behind the running one"
+    ALLOW = "allow", _("Allow (up to max parallel)")
+    SKIP = "skip", _("Skip a firing while one runs")
+    QUEUE = "queue", _("Queue behind the running one")
 
 
 class Backoff(models.TextChoices):
-    FIXED = "fixed", "Fixed"
-    EXPONENTIAL = "exponential", "Exponential"
+    FIXED = "fixed", _("Fixed")
+    EXPONENTIAL = "exponential", _("Exponential")
 
 
 class Misfire(models.TextChoices):
-    RUN_ONCE = "run_once", "Run once"
-    SKIP = "skip", "Skip"
+    RUN_ONCE = "run_once", _("Run once")
+    SKIP = "skip", _("Skip")
 
 
 class Job(models.Model):

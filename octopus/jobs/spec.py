@@ -12,6 +12,8 @@ import zoneinfo
 from functools import cache
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,8 +31,8 @@ NAME = re.compile(r"^[\w.-]+$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_INT = 2**31 - 1  # what every supported database stores in an integer column
 
-NAME_MESSAGE = "Use letters, digits, '.', '_' and '-' only (no spaces)."
-MAX_PARALLEL_MESSAGE = "At least 1."
+NAME_MESSAGE = gettext_noop("Use letters, digits, '.', '_' and '-' only (no spaces).")
+MAX_PARALLEL_MESSAGE = gettext_noop("At least 1.")
 
 # The choices come from the model, so a new choice needs no second edit here.
 Routing = Literal[tuple(models.Routing.values)]  # type: ignore[valid-type]
@@ -52,7 +54,7 @@ def time_zones() -> frozenset[str]:
 def check_name(name: str) -> str:
     name = name.strip()
     if not NAME.match(name):
-        raise SpecError(NAME_MESSAGE)
+        raise SpecError(_(NAME_MESSAGE))
     return name
 
 
@@ -63,13 +65,16 @@ def check_schedule(schedule: str, time_zone: str) -> str:
         try:
             cron.validate(schedule, time_zone)
         except cron.CronError as exc:
-            raise SpecError(f"Invalid schedule: {exc}.") from None
+            raise SpecError(_("Invalid schedule: %(error)s.") % {"error": exc}) from None
     return schedule
 
 
 def check_time_zone(name: str) -> str:
     if name not in time_zones():
-        raise SpecError(f"Unknown time zone {name!r}; use an IANA name such as Europe/Berlin.")
+        raise SpecError(
+            _("Unknown time zone %(name)s; use an IANA name such as Europe/Berlin.")
+            % {"name": repr(name)}
+        )
     return name
 
 
@@ -91,14 +96,17 @@ def parse_env_text(text: str) -> dict[str, str]:
         key, sep, value = line.partition("=")
         key = key.strip()
         if not sep or not ENV_NAME.match(key):
-            raise SpecError(f"Line {number}: expected NAME=value, got {line!r}.")
+            raise SpecError(
+                _("Line %(number)s: expected NAME=value, got %(line)s.")
+                % {"number": number, "line": repr(line)}
+            )
         env[key] = value
     return env
 
 
 def check_max_parallel(value: int | None) -> None:
     if value == 0:
-        raise SpecError(MAX_PARALLEL_MESSAGE)
+        raise SpecError(_(MAX_PARALLEL_MESSAGE))
 
 
 def _no_nul(value: str) -> str:

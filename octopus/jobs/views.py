@@ -1,50 +1,74 @@
+"""Job pages. Each view: access check → validate → one domain call → respond."""
+
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from octopus.accounts import audit
-from octopus.accounts.roles import has_role, require_role
-from octopus.cluster.wakeups import wake_scheduler
+from octopus.accounts.roles import (
+    can_create_job,
+    can_edit_job,
+    can_run_job,
+    can_view_job,
+    check,
+)
+from octopus.jobs import changes
 from octopus.jobs.forms import CursorForm, JobForm, RunNowForm
+from octopus.jobs.listing import NEVER, JobFilter, filtered_jobs, known_tags
 from octopus.jobs.models import Job
-from octopus.jobs.scheduler import reschedule
 from octopus.lib import cron
+from octopus.runs.charts import job_sparkline
 from octopus.runs.lifecycle import queue_manual_run
 from octopus.runs.models import Run, RunState
+from octopus.workers.models import Worker
 
 PREVIEW_COUNT = 5
+PAGE_SIZE = 25
+
+
+def _job(job_id: int) -> Job:
+    return get_object_or_404(
+        Job.objects.select_related("owner", "group", "target_worker"), pk=job_id
+    )
+
+
+def _hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Navigate after an htmx POST (a full redirect would be swapped into the page)."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    q = Job.objects.select_related("owner", "target_worker")
-    search = request.GET.get("q", "").strip()
-    if search:
-        q = q.filter(Q(name__icontains=search) | Q(command__icontains=search))
-    page = Paginator(q.order_by("name"), 50).get_page(request.GET.get("page"))
-    last_runs = {}
-    for job in page:
-        last_runs[job.id] = (
-            Run.objects.filter(job=job).exclude(state="skipped").order_by("-id").first()
-        )
-    ctx = {
-        "page": page,
-        "search": search,
-        "last_runs": last_runs,
-        "can_edit": has_role(request.user, "operator"),
-    }
+    f = JobFilter.from_query(request.GET)
+    page = Paginator(filtered_jobs(f), PAGE_SIZE).get_page(request.GET.get("page"))
+    ctx = {"page": page, "f": f}
+    if request.htmx and request.htmx.target == "job-results":
+        return render(request, "jobs/_results.html", ctx)
+    ctx.update(
+        tags=known_tags(),
+        owners=get_user_model().objects.filter(jobs__isnull=False).distinct().order_by("username"),
+        workers=Worker.objects.order_by("name").values_list("name", flat=True),
+        states=RunState.choices,
+        never=NEVER,
+    )
     return render(request, "jobs/list.html", ctx)
 
 
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job.objects.select_related("owner", "target_worker"), pk=job_id)
-    runs = Run.objects.filter(job=job).select_related("worker").order_by("-id")[:50]
+    job = _job(job_id)
+    check(can_view_job(request.user, job))
+    runs = Run.objects.filter(job=job).select_related("worker").order_by("-id")[:25]
     upcoming = []
     if job.enabled and job.schedule:
         try:
@@ -55,50 +79,89 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "runs": runs,
         "upcoming": upcoming,
+        "spark": job_sparkline(job.pk),
         "run_form": RunNowForm(),
-        "can_edit": has_role(request.user, "operator"),
+        "can_edit": can_edit_job(request.user, job),
+        "can_run": can_run_job(request.user, job),
     }
     return render(request, "jobs/detail.html", ctx)
 
 
-@require_role("operator")
 def job_create(request: HttpRequest) -> HttpResponse:
-    form = JobForm(request.POST or None)
+    check(can_create_job(request.user))
+    form = JobForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            job = form.save(commit=False)
-            job.owner = request.user
-            job.save()
-            reschedule(job)
-            audit.record("job.create", request=request, obj=job, after=job.to_dict())
-        wake_scheduler()
-        messages.success(request, f"Job {job.name} created.")
+        job = changes.create_job_from_form(form, request)
+        messages.success(request, _("Job %(name)s created.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": None})
 
 
-@require_role("operator")
-def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=job_id)
-    before = job.to_dict()
-    form = JobForm(request.POST or None, instance=job)
+def job_clone(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A new job with another's settings (the name gets a suffix to change)."""
+    source = _job(job_id)
+    check(can_create_job(request.user) and can_view_job(request.user, source))
+    form = JobForm(request.POST or None, user=request.user, initial=changes.clone_initial(source))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            job = form.save()
-            reschedule(job)
-            audit.record("job.update", request=request, obj=job, before=before, after=job.to_dict())
-        wake_scheduler()
-        messages.success(request, f"Job {job.name} saved.")
+        job = changes.create_job_from_form(form, request, cloned_from=source)
+        messages.success(request, _("Job %(name)s created.") % {"name": job.name})
+        return redirect("job-detail", job_id=job.pk)
+    return render(request, "jobs/form.html", {"form": form, "job": None, "source": source})
+
+
+def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(job_id)
+    check(can_edit_job(request.user, job))
+    form = JobForm(request.POST or None, instance=job, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        job = changes.update_job_from_form(form, request)
+        messages.success(request, _("Job %(name)s saved.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": job})
 
 
 @require_POST
-@require_role("operator")
+def job_enable(request: HttpRequest, job_id: int) -> HttpResponse:
+    return _set_enabled(request, job_id, True)
+
+
+@require_POST
+def job_disable(request: HttpRequest, job_id: int) -> HttpResponse:
+    return _set_enabled(request, job_id, False)
+
+
+def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> HttpResponse:
+    """Enable or disable (htmx: answers with the job's refreshed header)."""
+    job = _job(job_id)
+    check(can_edit_job(request.user, job))
+    changes.set_enabled(job, enabled, request.user, request)
+    if request.htmx:
+        ctx = {"job": job, "can_edit": True, "can_run": can_run_job(request.user, job)}
+        return render(request, "jobs/_head.html", ctx)
+    return redirect("job-detail", job_id=job.pk)
+
+
+@require_POST
+def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(job_id)
+    check(can_edit_job(request.user, job))
+    try:
+        changes.delete_job(job, request.user, request)
+    except changes.JobBusy as exc:
+        messages.error(request, str(exc))
+        return _hx_redirect(request, f"/jobs/{job_id}/")
+    messages.success(request, _("Job %(name)s deleted.") % {"name": job.name})
+    return _hx_redirect(request, "/jobs/")
+
+
+@require_POST
 def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=job_id)
+    job = _job(job_id)
+    check(can_run_job(request.user, job))
     form = RunNowForm(request.POST)
     if not form.is_valid():
+        if request.htmx:  # the dialog shows the errors and keeps what was typed
+            return render(request, "jobs/_run_now_form.html", {"job": job, "run_form": form})
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect("job-detail", job_id=job.pk)
     with transaction.atomic():
@@ -112,30 +175,23 @@ def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
             after={"run": run.pk, "args": run.args, "cursor": run.cursor_start},
         )
     if run.state == RunState.SKIPPED:
-        messages.warning(request, f"Run {run.pk} {run.reason}.")
+        messages.warning(
+            request, _("Run %(id)s %(reason)s.") % {"id": run.pk, "reason": run.reason}
+        )
     else:
-        messages.success(request, f"Run {run.pk} queued.")
-    return redirect("run-detail", run_id=run.pk)
+        messages.success(request, _("Run %(id)s queued.") % {"id": run.pk})
+    return _hx_redirect(request, f"/runs/{run.pk}/")
 
 
 @require_POST
-@require_role("operator")
 def job_cursor(request: HttpRequest, job_id: int) -> HttpResponse:
     """Set the job's cursor by hand (audited: it decides where the next run starts)."""
-    job = get_object_or_404(Job, pk=job_id)
+    job = _job(job_id)
+    check(can_edit_job(request.user, job))
     form = CursorForm(request.POST)
     if form.is_valid():
-        before = job.cursor
-        job.cursor = form.cleaned_data["cursor"]
-        job.save(update_fields=["cursor", "updated"])
-        audit.record(
-            "job.cursor",
-            request=request,
-            obj=job,
-            before={"cursor": before},
-            after={"cursor": job.cursor},
-        )
-        messages.success(request, "Cursor saved.")
+        changes.set_cursor(job, form.cleaned_data["cursor"], request)
+        messages.success(request, _("Cursor saved."))
     return redirect("job-detail", job_id=job.pk)
 
 

@@ -7,15 +7,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from octopus.jobs.models import Job
 from octopus.lib.duration import parse_duration
-from octopus.lib.logline import LEVELS
 from octopus.logs.search import LogQuery
 from octopus.workers.models import Worker
 
-LEVEL_CHOICES = [("all", "all levels"), *[(name, f"{name} and worse") for name in LEVELS]]
-LEVEL_CHOICES[1] = ("fatal", "fatal")
+LEVEL_CHOICES = [  # "all", then each of LEVELS, most severe first
+    ("all", gettext_lazy("all levels")),
+    ("fatal", "fatal"),
+    ("error", gettext_lazy("error and worse")),
+    ("warn", gettext_lazy("warn and worse")),
+    ("info", gettext_lazy("info and worse")),
+    ("debug", gettext_lazy("debug and worse")),
+    ("trace", gettext_lazy("trace and worse")),
+]
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
 
@@ -29,20 +37,28 @@ def _zone(name: str) -> ZoneInfo:
 class LogSearchForm(forms.Form):
     # The viewer's time zone (set by the page's script); before the times that need it.
     tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    q = forms.CharField(required=False, max_length=500, label="Text")
-    job = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    run = forms.IntegerField(required=False, min_value=1, label="Run")
-    worker = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    level = forms.ChoiceField(required=False, choices=LEVEL_CHOICES, label="Level")
-    since = forms.CharField(required=False, max_length=40, label="From")
-    until = forms.CharField(required=False, max_length=40, label="To")
+    q = forms.CharField(required=False, max_length=500, label=gettext_lazy("Text"))
+    job = forms.TypedChoiceField(
+        label=gettext_lazy("Job"), required=False, coerce=int, empty_value=None
+    )
+    run = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("Run"))
+    worker = forms.TypedChoiceField(
+        label=gettext_lazy("Worker"), required=False, coerce=int, empty_value=None
+    )
+    level = forms.ChoiceField(required=False, choices=LEVEL_CHOICES, label=gettext_lazy("Level"))
+    since = forms.CharField(
+        required=False, max_length=40, label=pgettext_lazy("start of a time range", "From")
+    )
+    until = forms.CharField(
+        required=False, max_length=40, label=pgettext_lazy("end of a time range", "To")
+    )
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         jobs = Job.objects.order_by("name").values_list("id", "name")
         workers = Worker.objects.order_by("name").values_list("id", "name")
-        self.fields["job"].choices = [("", "any job"), *jobs]
-        self.fields["worker"].choices = [("", "any worker"), *workers]
+        self.fields["job"].choices = [("", _("any job")), *jobs]
+        self.fields["worker"].choices = [("", _("any worker")), *workers]
 
     def _time(self, name: str) -> datetime | None:
         """A time in the viewer's zone ("2026-11-24 10:00"), or a time ago ("2h", "3d")."""
@@ -60,7 +76,8 @@ class LogSearchForm(forms.Form):
                 continue
             return naive.replace(tzinfo=_zone(self.cleaned_data.get("tz", "")))
         raise forms.ValidationError(
-            f"{text!r} is not a time like 2026-11-24 10:00, or a time ago like 2h or 3d"
+            _("%(text)s is not a time like 2026-11-24 10:00, or a time ago like 2h or 3d")
+            % {"text": repr(text)}
         )
 
     def clean_since(self) -> datetime | None:
@@ -73,7 +90,7 @@ class LogSearchForm(forms.Form):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            raise forms.ValidationError("“From” must be before “To”.")
+            raise forms.ValidationError(_("“From” must be before “To”."))
         return data
 
     def query(self) -> LogQuery:
@@ -93,5 +110,5 @@ def retention_label(retention: timedelta) -> str:
     hours = retention.total_seconds() / 3600
     if hours >= 24 and hours % 24 == 0:
         days = int(hours // 24)
-        return f"{days} day{'s' if days != 1 else ''}"
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": f"{hours:g}"}

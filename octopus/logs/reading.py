@@ -130,7 +130,7 @@ class RunStatus:
             "id": self.id,
             "job_id": self.job_id,
             "state": self.state,
-            "state_label": RunState(self.state).label,
+            "state_label": str(RunState(self.state).label),
             "reason": self.reason,
             "exit_code": self.exit_code,
             "signal": self.signal,

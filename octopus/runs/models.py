@@ -2,26 +2,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Trigger(models.TextChoices):
-    SCHEDULE = "schedule", "Schedule"
-    MANUAL = "manual", "Manual"
-    RETRY = "retry", "Retry"
-    API = "api", "API"
+    SCHEDULE = "schedule", pgettext_lazy("run trigger", "Schedule")
+    MANUAL = "manual", _("Manual")
+    RETRY = "retry", _("Retry")
+    API = "api", _("API")
 
 
 class RunState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DISPATCHED = "dispatched", "Dispatched"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    TIMED_OUT = "timed_out", "Timed out"
-    HUNG = "hung", "Hung"
-    LOST = "lost", "Lost"
-    CANCELLED = "cancelled", "Cancelled"
-    SKIPPED = "skipped", "Skipped"
+    QUEUED = "queued", _("Queued")
+    DISPATCHED = "dispatched", _("Dispatched")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    HUNG = "hung", _("Hung")
+    LOST = "lost", _("Lost")
+    CANCELLED = "cancelled", _("Cancelled")
+    SKIPPED = "skipped", _("Skipped")
 
 
 ACTIVE_STATES = (RunState.QUEUED, RunState.DISPATCHED, RunState.RUNNING)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def hash_token(token: str) -> str:
@@ -12,9 +13,9 @@ def hash_token(token: str) -> str:
 
 
 class WorkerState(models.TextChoices):
-    ONLINE = "online", "Online"
-    DRAINING = "draining", "Draining"
-    OFFLINE = "offline", "Offline"
+    ONLINE = "online", _("Online")
+    DRAINING = "draining", _("Draining")
+    OFFLINE = "offline", _("Offline")
 
 
 class Worker(models.Model):

@@ -5,10 +5,11 @@ from collections import defaultdict
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from octopus.accounts import audit
-from octopus.accounts.roles import has_role, require_role
+from octopus.accounts.roles import can_admin, check
 from octopus.runs.models import Run, RunState
 from octopus.workers.enrollment import create_enrollment_token
 from octopus.workers.models import Worker
@@ -22,13 +23,13 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     for run in in_flight.select_related("job").order_by("id")[:500]:
         current[run.worker_id].append(run)
     rows = [(w, current.get(w.id, [])) for w in workers]
-    ctx = {"rows": rows, "is_admin": has_role(request.user, "admin")}
+    ctx = {"rows": rows, "is_admin": can_admin(request.user)}
     return render(request, "workers/list.html", ctx)
 
 
-@require_role("admin")
 def worker_enrollment(request: HttpRequest) -> HttpResponse:
     """Create an enrollment token and show the command that adds a worker."""
+    check(can_admin(request.user))
     if request.method != "POST":
         return render(request, "workers/enroll.html", {})
     uses = max(1, min(int(request.POST.get("uses") or 1), 1000))
@@ -41,10 +42,13 @@ def worker_enrollment(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@require_role("admin")
 def worker_revoke(request: HttpRequest, worker_id: int) -> HttpResponse:
+    check(can_admin(request.user))
     worker = get_object_or_404(Worker, pk=worker_id)
     revoke_worker(worker)
     audit.record("worker.revoke", request=request, obj=worker)
-    messages.success(request, f"Worker {worker.name} revoked: its token no longer works.")
+    messages.success(
+        request,
+        _("Worker %(name)s revoked: its token no longer works.") % {"name": worker.name},
+    )
     return redirect("worker-list")

@@ -28,7 +28,7 @@ def test_a_job_routed_to_its_own_channels_and_people(
     olga = make_user("olga")
     olga.email = "olga@example.com"
     olga.save()
-    job = make_job("etl")
+    job = make_job("etl", owner=operator)
     client.force_login(operator)
     page = client.get(f"/jobs/{job.pk}/alerts/").content.decode()
     assert "team" in page and "olga" in page
@@ -50,7 +50,7 @@ def test_a_job_routed_to_its_own_channels_and_people(
 
 
 def test_clearing_the_routing_falls_back_to_the_defaults(client, operator, make_job) -> None:
-    job = make_job("etl", alert_routing={"channels": [1], "users": []})
+    job = make_job("etl", alert_routing={"channels": [1], "users": []}, owner=operator)
     client.force_login(operator)
     client.post(f"/jobs/{job.pk}/alerts/", {"alert_level": "error"})
     job.refresh_from_db()
@@ -58,7 +58,7 @@ def test_clearing_the_routing_falls_back_to_the_defaults(client, operator, make_
 
 
 def test_routing_needs_an_operator_and_valid_choices(client, viewer, operator, make_job) -> None:
-    job = make_job("etl")
+    job = make_job("etl", owner=operator)
     client.force_login(viewer)
     assert client.get(f"/jobs/{job.pk}/alerts/").status_code == 403
     client.force_login(operator)

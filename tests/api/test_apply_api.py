@@ -26,9 +26,9 @@ def test_export_leaves_defaults_out(api_as, viewer, make_job) -> None:
 
 
 def test_apply_creates_updates_and_prunes_by_name(api_as, operator, make_job) -> None:
-    make_job("keep", command="echo keep")
-    make_job("change", command="echo old")
-    make_job("drop", command="echo drop")
+    make_job("keep", owner=operator, command="echo keep")
+    make_job("change", owner=operator, command="echo old")
+    make_job("drop", owner=operator, command="echo drop")
     result = (
         api_as(operator)
         .post(
@@ -66,13 +66,13 @@ def test_apply_creates_updates_and_prunes_by_name(api_as, operator, make_job) ->
 
 
 def test_without_prune_other_jobs_stay(api_as, operator, make_job) -> None:
-    make_job("other")
+    make_job("other", owner=operator)
     api_as(operator).post("/jobs/apply", {"jobs": [{"name": "add", "command": "echo"}]})
     assert names() == ["add", "other"]
 
 
 def test_a_dry_run_reports_and_changes_nothing(api_as, operator, make_job) -> None:
-    make_job("drop")
+    make_job("drop", owner=operator)
     result = (
         api_as(operator)
         .post(
@@ -87,7 +87,7 @@ def test_a_dry_run_reports_and_changes_nothing(api_as, operator, make_job) -> No
 
 
 def test_one_bad_entry_stops_the_whole_file(api_as, operator, make_job) -> None:
-    make_job("drop")
+    make_job("drop", owner=operator)
     response = api_as(operator).post(
         "/jobs/apply",
         {
@@ -123,7 +123,7 @@ def test_problems_found_against_the_database_are_all_listed(api_as, operator) ->
 
 
 def test_prune_refuses_a_job_with_runs_in_flight(api_as, operator, make_job) -> None:
-    busy = make_job("busy")
+    busy = make_job("busy", owner=operator)
     Run.objects.create(job=busy, trigger="manual", state="running")
     response = api_as(operator).post(
         "/jobs/apply", {"jobs": [{"name": "add", "command": "echo"}], "prune": True}
@@ -164,7 +164,7 @@ def test_export_then_apply_on_an_empty_database_gives_the_same_jobs(
         workdir="/srv/etl",
         alert_level="warn",
     )
-    make_job("plain")
+    make_job("plain", owner=operator)
     api = api_as(operator)
     exported = api.get("/jobs/export").json()
     Job.objects.all().delete()

@@ -62,7 +62,7 @@ def test_bad_input_is_a_422_naming_the_field(api_as, operator, body, field, mess
 
 
 def test_a_taken_name_is_a_422(api_as, operator, make_job) -> None:
-    make_job("nightly")
+    make_job("nightly", owner=operator)
     response = api_as(operator).post("/jobs", {"name": "nightly", "command": "echo"})
     assert response.status_code == 422
     assert response.json()["error"] == "name: A job named 'nightly' already exists."
@@ -113,7 +113,7 @@ def test_it_reads_one_job_with_its_last_run(api_as, viewer, make_job) -> None:
 def test_patch_changes_only_what_is_given_and_audits_before_after(
     api_as, operator, make_job
 ) -> None:
-    job = make_job("nightly", command="echo old", schedule="0 1 * * *")
+    job = make_job("nightly", owner=operator, command="echo old", schedule="0 1 * * *")
     response = api_as(operator).patch(f"/jobs/{job.id}", {"command": "echo new"})
     assert response.status_code == 200
     job.refresh_from_db()
@@ -123,7 +123,7 @@ def test_patch_changes_only_what_is_given_and_audits_before_after(
 
 
 def test_patch_checks_the_merged_settings(api_as, operator, make_job) -> None:
-    job = make_job("nightly", schedule="0 1 * * *")
+    job = make_job("nightly", owner=operator, schedule="0 1 * * *")
     api = api_as(operator)
     response = api.patch(f"/jobs/{job.id}", {"schedule": "0 99 * * *"})
     assert response.status_code == 422
@@ -136,7 +136,7 @@ def test_patch_checks_the_merged_settings(api_as, operator, make_job) -> None:
 
 
 def test_enable_and_disable_reschedule_and_audit(api_as, operator, make_job) -> None:
-    job = make_job("nightly", schedule="0 1 * * *")
+    job = make_job("nightly", owner=operator, schedule="0 1 * * *")
     api = api_as(operator)
     disabled = api.post(f"/jobs/{job.id}/disable").json()
     assert (disabled["enabled"], disabled["next_fire_at"]) == (False, None)
@@ -147,7 +147,7 @@ def test_enable_and_disable_reschedule_and_audit(api_as, operator, make_job) -> 
 
 
 def test_delete_removes_the_job_and_audits_it(api_as, operator, make_job) -> None:
-    job = make_job("nightly")
+    job = make_job("nightly", owner=operator)
     Run.objects.create(job=job, trigger="manual", state="succeeded")
     response = api_as(operator).delete(f"/jobs/{job.id}")
     assert response.status_code == 204
@@ -156,7 +156,7 @@ def test_delete_removes_the_job_and_audits_it(api_as, operator, make_job) -> Non
 
 
 def test_delete_refuses_a_job_with_runs_in_flight(api_as, operator, make_job) -> None:
-    job = make_job("nightly")
+    job = make_job("nightly", owner=operator)
     Run.objects.create(job=job, trigger="manual", state="running")
     response = api_as(operator).delete(f"/jobs/{job.id}")
     assert response.status_code == 409
@@ -167,7 +167,7 @@ def test_delete_refuses_a_job_with_runs_in_flight(api_as, operator, make_job) ->
 def test_run_now_queues_an_api_run_with_temporary_args_and_cursor(
     api_as, operator, make_job
 ) -> None:
-    job = make_job("etl", default_args=["--all"], cursor="100")
+    job = make_job("etl", owner=operator, default_args=["--all"], cursor="100")
     response = api_as(operator).post(
         f"/jobs/{job.id}/runs", {"args": ["--only", "a b"], "cursor": "42"}
     )
@@ -190,7 +190,7 @@ def test_run_now_queues_an_api_run_with_temporary_args_and_cursor(
 
 
 def test_run_now_without_args_takes_the_defaults(api_as, operator, make_job) -> None:
-    job = make_job("etl", default_args=["--all"])
+    job = make_job("etl", owner=operator, default_args=["--all"])
     assert api_as(operator).post(f"/jobs/{job.id}/runs").json()["args"] == ["--all"]
 
 

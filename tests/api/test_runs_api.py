@@ -34,7 +34,11 @@ def test_it_lists_runs_newest_first_with_filters(api_as, viewer, make_job, make_
 
 def test_it_reads_one_run(api_as, viewer, make_job, operator) -> None:
     run = Run.objects.create(
-        job=make_job("a"), trigger="manual", args=["x"], triggered_by=operator, state="queued"
+        job=make_job("a", owner=operator),
+        trigger="manual",
+        args=["x"],
+        triggered_by=operator,
+        state="queued",
     )
     body = api_as(viewer).get(f"/runs/{run.id}").json()
     assert (body["job"], body["args"], body["triggered_by"], body["state"]) == (
@@ -46,7 +50,7 @@ def test_it_reads_one_run(api_as, viewer, make_job, operator) -> None:
 
 
 def test_cancelling_a_queued_run_ends_it_at_once(api_as, operator, make_job) -> None:
-    run = Run.objects.create(job=make_job("a"), trigger="manual", state="queued")
+    run = Run.objects.create(job=make_job("a", owner=operator), trigger="manual", state="queued")
     body = api_as(operator).post(f"/runs/{run.id}/cancel").json()
     assert (body["state"], body["reason"]) == ("cancelled", "cancelled by oscar before it started")
     assert body["finished_at"] is not None
@@ -55,7 +59,9 @@ def test_cancelling_a_queued_run_ends_it_at_once(api_as, operator, make_job) -> 
 
 def test_cancelling_a_running_run_asks_its_worker(api_as, operator, make_job, make_worker) -> None:
     worker = make_worker("w1")
-    run = Run.objects.create(job=make_job("a"), trigger="manual", state="running", worker=worker)
+    run = Run.objects.create(
+        job=make_job("a", owner=operator), trigger="manual", state="running", worker=worker
+    )
     body = api_as(operator).post(f"/runs/{run.id}/cancel").json()
     assert body["state"] == "running" and body["cancel_requested_at"] is not None
     # The worker's connection picks it up (and sends protocol.CANCEL) on its next look.
@@ -64,7 +70,7 @@ def test_cancelling_a_running_run_asks_its_worker(api_as, operator, make_job, ma
 
 
 def test_cancelling_an_ended_run_is_a_409(api_as, operator, make_job) -> None:
-    run = Run.objects.create(job=make_job("a"), trigger="manual", state="succeeded")
+    run = Run.objects.create(job=make_job("a", owner=operator), trigger="manual", state="succeeded")
     response = api_as(operator).post(f"/runs/{run.id}/cancel")
     assert response.status_code == 409
     assert response.json()["error"] == f"run {run.id} already ended (succeeded)"

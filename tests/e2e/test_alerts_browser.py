@@ -33,7 +33,7 @@ def test_set_up_a_channel_test_it_and_acknowledge_an_alert(
         page.get_by_label("Password").fill(ADMIN_PASSWORD)
         page.get_by_role("button", name="Log in").click()
 
-        page.get_by_role("link", name="Alerts").click()
+        page.get_by_role("link", name="Alerts", exact=True).click()
         expect(page.locator("#alerts")).to_contain_text("No alerts.")
         page.get_by_role("link", name="Channels").click()
         page.get_by_role("link", name="Webhook").click()

@@ -37,7 +37,8 @@ def test_lines_appear_live_and_can_be_filtered_and_searched(octopus_up: OctopusU
         page.get_by_label("Password").fill(ADMIN_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.goto(f"{octopus_up.url}/jobs/{job_id}/")
-        page.get_by_role("button", name="Run now").click()
+        page.get_by_role("button", name="Run now").click()  # opens the run-now dialog
+        page.locator("#run-now-dialog").get_by_role("button", name="Run", exact=True).click()
         expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
 
         log = page.locator("#log")

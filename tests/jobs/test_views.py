@@ -84,7 +84,7 @@ def test_a_viewer_cannot_create_edit_or_run(client, viewer, make_job) -> None:
 
 
 def test_edit_records_before_and_after(client, operator, make_job) -> None:
-    job = make_job("nightly", command="echo old")
+    job = make_job("nightly", command="echo old", owner=operator)
     client.force_login(operator)
     response = client.post(f"/jobs/{job.id}/edit/", job_form(command="echo new"))
     assert response.status_code == 302
@@ -94,7 +94,7 @@ def test_edit_records_before_and_after(client, operator, make_job) -> None:
 
 
 def test_run_now_queues_a_manual_run_with_temporary_args(client, operator, make_job) -> None:
-    job = make_job("nightly", default_args=["--all"])
+    job = make_job("nightly", default_args=["--all"], owner=operator)
     client.force_login(operator)
     response = client.post(f"/jobs/{job.id}/run/", {"args": "--only 'a b'"})
     run = Run.objects.get()
@@ -138,7 +138,7 @@ def test_a_job_with_a_cursor_refuses_allow_concurrency(client, operator) -> None
 
 
 def test_a_hand_edit_of_the_cursor_is_audited(client, operator, viewer, make_job) -> None:
-    job = make_job("etl", cursor="100")
+    job = make_job("etl", cursor="100", owner=operator)
     client.force_login(viewer)
     assert client.post(f"/jobs/{job.id}/cursor/", {"cursor": "0"}).status_code == 403
     client.force_login(operator)
@@ -154,7 +154,7 @@ def test_a_hand_edit_of_the_cursor_is_audited(client, operator, viewer, make_job
 
 
 def test_run_now_with_a_temporary_cursor_leaves_the_job_cursor(client, operator, make_job) -> None:
-    job = make_job("etl", cursor="100")
+    job = make_job("etl", cursor="100", owner=operator)
     client.force_login(operator)
     client.post(f"/jobs/{job.id}/run/", {"args": "", "cursor": "42"})
     run = Run.objects.get()
@@ -167,7 +167,7 @@ def test_run_now_with_a_temporary_cursor_leaves_the_job_cursor(client, operator,
 def test_run_now_on_a_skip_job_with_an_active_run_is_recorded_skipped(
     client, operator, make_job
 ) -> None:
-    job = make_job("etl", concurrency="skip")
+    job = make_job("etl", concurrency="skip", owner=operator)
     active = Run.objects.create(job=job, trigger="schedule", state="running")
     client.force_login(operator)
     response = client.post(f"/jobs/{job.id}/run/", {"args": ""}, follow=True)

@@ -5,6 +5,13 @@
   "use strict";
   var root = document.getElementById("livelog");
   if (!root) return;
+  // Texts come translated from Django's JavaScript catalog (/i18n/js/), loaded before this.
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  function fmt(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+  }
+  var stateLabels = JSON.parse(root.dataset.stateLabels || "{}");
   var logEl = document.getElementById("log");
   var levelEl = document.getElementById("log-level");
   var searchEl = document.getElementById("log-search");
@@ -130,9 +137,10 @@
       '</span><span class="text">' + ansiToHtml(l[4]) + "</span></div>";
   }
   function gapHtml(g) {
-    var what = g.from === g.to ? "line " + g.from : "lines " + g.from + "–" + g.to;
-    var why = g.reason === "skipped" ? "not shown here (download the whole log to read them)"
-      : "not stored (purged after the retention period, or never received)";
+    var what = g.from === g.to ? fmt(gettext("line %(from)s"), g)
+      : fmt(gettext("lines %(from)s–%(to)s"), g);
+    var why = g.reason === "skipped" ? gettext("not shown here (download the whole log to read them)")
+      : gettext("not stored (purged after the retention period, or never received)");
     return '<div class="gap ' + g.reason + '">… ' + what + " " + why + "</div>";
   }
 
@@ -164,7 +172,8 @@
       logEl.removeChild(el);
     }
     if (!logEl.querySelector(".gap.trimmed")) {
-      logEl.insertAdjacentHTML("afterbegin", '<div class="gap trimmed">… earlier lines are not kept on this page (download the whole log to read them)</div>');
+      logEl.insertAdjacentHTML("afterbegin", '<div class="gap trimmed">' +
+        escapeHtml(gettext("… earlier lines are not kept on this page (download the whole log to read them)")) + "</div>");
     }
   }
 
@@ -181,7 +190,7 @@
   function setFollowing(on) {
     following = on;
     followEl.setAttribute("aria-pressed", on ? "true" : "false");
-    followEl.textContent = on ? "Following" : "Paused · follow";
+    followEl.textContent = on ? gettext("Following") : gettext("Paused · follow");
     if (on) logEl.scrollTop = logEl.scrollHeight;
   }
   followEl.addEventListener("click", function () { setFollowing(!following); });
@@ -197,7 +206,7 @@
 
   function countMatches() {
     var n = logEl.querySelectorAll(".line:not(.nomatch)").length;
-    matchesEl.textContent = n + " matching line" + (n === 1 ? "" : "s");
+    matchesEl.textContent = fmt(ngettext("%(n)s matching line", "%(n)s matching lines", n), { n: n });
     highlight();
   }
 
@@ -242,17 +251,17 @@
   // ---- State ---------------------------------------------------------------------------
   function showState(run) {
     var badge = document.getElementById("run-state");
-    if (badge) { badge.className = "state " + run.state; badge.textContent = run.state_label; }
+    if (badge) { badge.className = "state " + run.state; badge.textContent = stateLabels[run.state] || run.state_label; }
     document.body.dispatchEvent(new CustomEvent("octopus:state", { detail: run }));
   }
   function setStatus(text, cls) { statusEl.textContent = text; statusEl.className = "status " + (cls || ""); }
 
   function switchRun(runId) {
-    queue('<div class="gap next-run">— run #' + runId + " —</div>", 0);
+    queue('<div class="gap next-run">' + escapeHtml(fmt(gettext("— run #%(id)s —"), { id: runId })) + "</div>", 0);
     currentRun = runId;
     after = 0;
     var link = document.getElementById("run-link");
-    if (link) { link.href = "/runs/" + runId + "/"; link.textContent = "run #" + runId; }
+    if (link) { link.href = "/runs/" + runId + "/"; link.textContent = fmt(gettext("run #%(id)s"), { id: runId }); }
     var download = document.getElementById("log-download");
     if (download) { download.href = "/runs/" + runId + "/log.txt"; download.hidden = false; }
   }
@@ -271,7 +280,7 @@
 
   function connect(first) {
     var ws = new WebSocket(url(first));
-    ws.onopen = function () { retryDelay = 500; setStatus("live", "live"); };
+    ws.onopen = function () { retryDelay = 500; setStatus(gettext("live"), "live"); };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
       if (msg.type === "lines") {
@@ -289,10 +298,10 @@
         showState(msg.run);
       } else if (msg.type === "end") {
         if (followJob) {
-          setStatus("run #" + msg.run_id + " is over; waiting for the next run", "live");
+          setStatus(fmt(gettext("run #%(id)s is over; waiting for the next run"), { id: msg.run_id }), "live");
         } else {
           ended = true;
-          setStatus("complete: the run is over", "ended");
+          setStatus(gettext("complete: the run is over"), "ended");
         }
       } else if (msg.type === "error") {
         ended = true;
@@ -301,7 +310,7 @@
     };
     ws.onclose = function () {
       if (ended) return;
-      setStatus("reconnecting…", "down");
+      setStatus(gettext("reconnecting…"), "down");
       setTimeout(function () { connect(false); }, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 5000);
     };

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.forms import ChannelForm, url_field
 
@@ -10,13 +11,15 @@ class DingTalkForm(ChannelForm):
     config_fields = ("url", "secret")
 
     url = url_field(
-        "Robot webhook URL",
-        "https://oapi.dingtalk.com/robot/send?access_token=… If the robot checks keywords, "
-        "add the keyword Octopus: every message title starts with [Octopus].",
+        _("Robot webhook URL"),
+        _(
+            "https://oapi.dingtalk.com/robot/send?access_token=… If the robot checks keywords, "
+            "add the keyword Octopus: every message title starts with [Octopus]."
+        ),
     )
     secret = forms.CharField(
-        label="Signing secret",
+        label=_("Signing secret"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="The robot's 加签 secret (starts with SEC), if it has one.",
+        help_text=_("The robot's 加签 secret (starts with SEC), if it has one."),
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.forms import ChannelForm, url_field
 
@@ -10,12 +11,12 @@ class FeishuForm(ChannelForm):
     config_fields = ("url", "secret")
 
     url = url_field(
-        "Bot webhook URL",
+        _("Bot webhook URL"),
         "https://open.feishu.cn/open-apis/bot/v2/hook/… (Lark: open.larksuite.com)",
     )
     secret = forms.CharField(
-        label="Signing secret",
+        label=_("Signing secret"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="The bot's signature verification secret (签名校验), if it has one.",
+        help_text=_("The bot's signature verification secret (签名校验), if it has one."),
     )

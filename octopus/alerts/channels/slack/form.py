@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from octopus.alerts.forms import ChannelForm, url_field
 
 
@@ -7,4 +9,4 @@ class SlackForm(ChannelForm):
     kind = "slack"
     config_fields = ("url",)
 
-    url = url_field("Incoming webhook URL", "https://hooks.slack.com/services/…")
+    url = url_field(_("Incoming webhook URL"), "https://hooks.slack.com/services/…")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.forms import ChannelForm, url_field
 
@@ -9,11 +10,13 @@ class WebhookForm(ChannelForm):
     kind = "webhook"
     config_fields = ("url", "secret")
 
-    url = url_field("URL", "Octopus POSTs each notification there as JSON.")
+    url = url_field("URL", _("Octopus POSTs each notification there as JSON."))
     secret = forms.CharField(
-        label="Signing secret",
+        label=_("Signing secret"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Optional: the header X-Octopus-Signature-256 then carries "
-        "sha256=HMAC-SHA256(secret, body).",
+        help_text=_(
+            "Optional: the header X-Octopus-Signature-256 then carries "
+            "sha256=HMAC-SHA256(secret, body)."
+        ),
     )

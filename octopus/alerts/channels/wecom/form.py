@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from octopus.alerts.forms import ChannelForm, url_field
 
@@ -12,15 +13,15 @@ class WeComForm(ChannelForm):
     config_fields = ("url", "msgtype", "mentioned_mobiles")
 
     url = url_field(
-        "Group robot webhook URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+        _("Group robot webhook URL"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
     )
     msgtype = forms.ChoiceField(
-        label="Message type", choices=[("markdown", "Markdown"), ("text", "Text")]
+        label=_("Message type"), choices=[("markdown", "Markdown"), ("text", _("Text"))]
     )
     mentioned_mobiles = forms.CharField(
-        label="Mention (mobile numbers)",
+        label=_("Mention (mobile numbers)"),
         required=False,
-        help_text="Text messages only; separated by commas; @all for everyone.",
+        help_text=_("Text messages only; separated by commas; @all for everyone."),
     )
 
     def initial_config(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,99 @@
+"""The jobs list: search, filters and sort order from the query string, into one queryset."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
+from django.http import QueryDict
+
+from octopus.jobs.models import Job
+from octopus.runs.models import Run, RunState
+
+SORTS = {
+    "name": ["name"],
+    "-name": ["-name"],
+    "next": [F("next_fire_at").asc(nulls_last=True), "name"],
+    "last": [F("last_run_at").desc(nulls_last=True), "name"],
+}
+NEVER = "never"  # the "last run" filter value for jobs that never ran
+
+
+@dataclass
+class JobFilter:
+    q: str = ""
+    tag: str = ""
+    owner: str = ""
+    target: str = ""
+    enabled: str = ""  # "", "yes", "no"
+    last: str = ""  # "", a run state, or NEVER
+    sort: str = "name"
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> JobFilter:
+        f = cls(**{name: params.get(name, "").strip() for name in cls.__dataclass_fields__})
+        if f.sort not in SORTS:
+            f.sort = "name"
+        if f.enabled not in ("yes", "no"):
+            f.enabled = ""
+        if f.last not in (*RunState.values, NEVER):
+            f.last = ""
+        return f
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.tag, self.owner, self.target, self.enabled, self.last))
+
+
+def with_last_run(jobs: QuerySet) -> QuerySet:
+    """Annotate each job with its last real run (skipped firings do not count)."""
+    last = Run.objects.filter(job=OuterRef("pk")).exclude(state=RunState.SKIPPED).order_by("-id")
+    return jobs.annotate(
+        last_run_id=Subquery(last.values("id")[:1]),
+        last_run_state=Subquery(last.values("state")[:1]),
+        last_run_at=Subquery(last.values("created")[:1]),
+    )
+
+
+def _json_list_has(field: str, value: str) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(**{f"{field}__contains": [value]})
+    # SQLite: no JSON containment; the stored text holds the item as a JSON string.
+    return Q(**{f"{field}_text__contains": json.dumps(value)})
+
+
+def filtered_jobs(f: JobFilter) -> QuerySet:
+    jobs = with_last_run(Job.objects.select_related("owner", "group", "target_worker"))
+    jobs = jobs.annotate(
+        tags_text=Cast("tags", TextField()), target_labels_text=Cast("target_labels", TextField())
+    )
+    if f.q:
+        jobs = jobs.filter(
+            Q(name__icontains=f.q) | Q(command__icontains=f.q) | Q(description__icontains=f.q)
+        )
+    if f.tag:
+        jobs = jobs.filter(_json_list_has("tags", f.tag))
+    if f.owner:
+        jobs = jobs.filter(Q(owner__username=f.owner) | Q(group__name=f.owner))
+    if f.target:
+        jobs = jobs.filter(
+            Q(target_worker__name__icontains=f.target) | _json_list_has("target_labels", f.target)
+        )
+    if f.enabled:
+        jobs = jobs.filter(enabled=f.enabled == "yes")
+    if f.last == NEVER:
+        jobs = jobs.filter(last_run_id__isnull=True)
+    elif f.last:
+        jobs = jobs.filter(last_run_state=f.last)
+    return jobs.order_by(*SORTS[f.sort])
+
+
+def known_tags() -> list[str]:
+    """Every tag in use, for the filter's suggestions."""
+    tags: set[str] = set()
+    for job_tags in Job.objects.values_list("tags", flat=True):
+        tags.update(job_tags or [])
+    return sorted(tags)
