@@ -70,10 +70,10 @@ def follow_run(client: Client, run_id: int, follow: bool, as_json: bool = False)
             return page["run_state"]
 
 
-def _newest_run(client: Client, job_id: int, after_id: int = 0) -> dict[str, Any] | None:
-    """The job's newest run (after_id=0), or its oldest one newer than `after_id`; runs
+def _newest_run(client: Client, job_id: int, after_id: int | None = None) -> dict[str, Any] | None:
+    """The job's newest run (after_id None), or its oldest one newer than `after_id`; runs
     skipped by the concurrency rule have no output and are passed over."""
-    if after_id:
+    if after_id is not None:
         found = client.get("/runs", job_id=job_id, after_id=after_id, order="oldest", limit=50)
     else:
         found = client.get("/runs", job_id=job_id, limit=20)
@@ -87,6 +87,8 @@ def follow_job(client: Client, job: dict[str, Any], follow: bool, as_json: bool)
     run = _retrying(follow, _newest_run, client, job["id"])
     if run is None and not follow:
         raise CliError(f"job {job['name']} has no runs yet")
+    # With no run yet, every run to come is followed from the first: several may start
+    # between two looks.
     last_id = 0
     if run is not None:
         err.print(f"[dim]── run {run['id']} ({run['trigger']}, {run['state']}) ──[/dim]")

@@ -150,11 +150,11 @@ def assign_queued_runs() -> int:
         # After the commit: the run is the worker's in the database before it arrives.
         if worker.id in connected_here:
             hub.deliver(worker.id, run_spec(run).to_dict())
+        if run.no_worker_alerted:
+            alert_rules.worker_found(run)
     # Workers connected to other replicas read their runs from the database when told.
     for worker_id in {worker.id for worker, _ in handed} - connected_here:
         notify.announce_elsewhere(notify.WORKER, worker_id)
-        if run.no_worker_alerted:
-            alert_rules.worker_found(run)
     return len(handed)
 
 
