@@ -12,6 +12,9 @@ from datetime import datetime
 
 from django.db import connection
 
+from octopus.jobs.models import Concurrency, Routing
+from octopus.runs.models import ACTIVE_STATES, RunState
+
 # Queue (or record as skipped) scheduled firings. (job_id, scheduled_for, fanout_key) is
 # unique: a firing another scheduler already queued is ignored, not an error.
 INSERT_FIRING = """
@@ -66,3 +69,89 @@ def insert_firings(
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+# Queue the on-time firing of a group of jobs sharing one schedule, straight from their rows
+# (octopus/jobs/scheduler.py, planned firings): the database does the per-row work. A job
+# whose row no longer matches the plan (edited, disabled, already fired) is left out and
+# goes through the general path. Under the `skip` rule a job with an active run gets a
+# skipped run naming it. (The outer WHERE keeps SQLite from reading ON CONFLICT as a join.)
+INSERT_PLANNED = """
+INSERT {ignore} INTO runs_run ({columns})
+SELECT d.id, 'schedule', %s, '', 1, d.default_args, '',
+       CASE WHEN d.active IS NULL THEN %s ELSE %s END,
+       CASE WHEN d.active IS NULL THEN '' ELSE {skipped_reason} END,
+       '', %s, CASE WHEN d.active IS NULL THEN NULL ELSE %s END, %s, 0, %s
+FROM (
+  SELECT j.id, j.default_args,
+         CASE WHEN j.concurrency = %s THEN
+           (SELECT MIN(r.id) FROM runs_run r WHERE r.job_id = j.id AND r.state IN ({active}))
+         END AS active
+  FROM jobs_job j
+  WHERE {matches}
+) d
+WHERE 1 = 1
+{on_conflict}
+"""
+# The firing is claimed by moving next_fire_at on, under the same conditions.
+MOVE_PLANNED = "UPDATE jobs_job SET next_fire_at = %s WHERE {matches}"
+PLANNED_MATCH = (
+    "{t}id IN ({ids}) AND {t}next_fire_at = %s AND {t}enabled = %s AND {t}schedule = %s"
+    " AND {t}time_zone = %s AND {t}routing <> %s"
+)
+
+
+def queue_planned_firings(
+    job_ids: list[int],
+    schedule: str,
+    time_zone: str,
+    firing: datetime,
+    following: datetime,
+    now: datetime,
+) -> int:
+    """Queue `firing` for these jobs (those still matching the plan) and move their
+    next_fire_at to `following`; return how many runs were inserted."""
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(column) for column in COLUMNS)
+    marks = ", ".join(["%s"] * len(job_ids))
+    match_params = [
+        *job_ids,
+        ops.adapt_datetimefield_value(firing),
+        True,
+        schedule,
+        time_zone,
+        Routing.BROADCAST,
+    ]
+    if connection.vendor == "mysql":
+        reason = "CONCAT('skipped: run ', d.active, ' still active')"
+        ignore, on_conflict = "IGNORE", ""
+    else:
+        reason = "'skipped: run ' || d.active || ' still active'"
+        ignore, on_conflict = "", "ON CONFLICT DO NOTHING"
+    insert = INSERT_PLANNED.format(
+        ignore=ignore,
+        columns=columns,
+        skipped_reason=reason,
+        active=", ".join(["%s"] * len(ACTIVE_STATES)),
+        matches=PLANNED_MATCH.format(t="j.", ids=marks),
+        on_conflict=on_conflict,
+    )
+    created = ops.adapt_datetimefield_value(now)
+    insert_params = [
+        ops.adapt_datetimefield_value(firing),
+        RunState.QUEUED,
+        RunState.SKIPPED,
+        created,
+        created,
+        False,
+        False,
+        Concurrency.SKIP,
+        *ACTIVE_STATES,
+        *match_params,
+    ]
+    move = MOVE_PLANNED.format(matches=PLANNED_MATCH.format(t="", ids=marks))
+    with connection.cursor() as cursor:
+        cursor.execute(insert, insert_params)
+        inserted = cursor.rowcount
+        cursor.execute(move, [ops.adapt_datetimefield_value(following), *match_params])
+    return max(inserted, 0)
