@@ -190,7 +190,7 @@ def test_a_job_failing_twice_then_succeeding_shows_three_linked_attempts_and_res
     assert up.query("SELECT * FROM jobs_job WHERE id = ?", job_id)[0]["cursor"] == "c2"
     page = ui.client.get(f"/runs/{runs[2]['id']}/").text
     for earlier in runs[:2]:
-        assert f"#{earlier['id']}</a> <span class=\"state failed\">Failed</span>" in page
+        assert f'#{earlier["id"]}</a> <span class="state failed">Failed</span>' in page
 
 
 def test_a_timeout_kills_the_whole_process_group(up, ui) -> None:
