@@ -9,7 +9,7 @@ import click
 from octopus.cli.client import Client, CliError, api_command
 from octopus.cli.jobs_as_code import apply_entries, print_plan
 from octopus.cli.output import err, print_json
-from octopus.jobs.crontab import convert
+from octopus.jobs.crontab import IMPORTED, convert
 
 
 def local_zone() -> str:
@@ -35,6 +35,11 @@ def local_zone() -> str:
     "--system", is_flag=True, help="/etc/crontab format: a user field before the command."
 )
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Also overwrite jobs of the same name that were not imported from a crontab.",
+)
 @api_command
 def import_crontab(
     client: Client,
@@ -44,6 +49,7 @@ def import_crontab(
     time_zone: str | None,
     system: bool,
     dry_run: bool,
+    replace: bool,
 ) -> None:
     """Turn the entries of crontab FILE ('-' for stdin) into jobs, created or updated by name.
 
@@ -64,6 +70,8 @@ def import_crontab(
         )
     if not conversion.jobs:
         raise CliError(f"{source}: no crontab entry could be converted")
+    if not replace:
+        _refuse_to_overwrite(client, [job["name"] for job in conversion.jobs])
     result = apply_entries(client, conversion.jobs, source, prune=False, dry_run=dry_run)
     if as_json:
         print_json({**result, "not_converted": [p.__dict__ for p in conversion.problems]})
@@ -71,3 +79,21 @@ def import_crontab(
     print_plan(result)
     if conversion.problems:
         err.print(f"{len(conversion.problems)} line(s) not converted (see above).")
+
+
+def _refuse_to_overwrite(client: Client, names: list[str]) -> None:
+    """Re-importing a crontab updates the jobs it made; a job someone made by hand that
+    happens to have the same name is not overwritten without --replace."""
+    wanted = set(names)
+    taken = [
+        job["name"]
+        for job in client.get("/jobs/export")["jobs"]
+        if job["name"] in wanted and not job.get("description", "").startswith(IMPORTED)
+    ]
+    if taken:
+        raise CliError(
+            "these jobs exist and were not imported from a crontab: "
+            + ", ".join(sorted(taken))
+            + ". Use --prefix to give the imported jobs other names, or --replace to"
+            " overwrite them."
+        )

@@ -30,6 +30,7 @@ ENV_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 OPTION_VALUE = re.compile(r"^\d+[smhd]?$")
 JOB_NAME = re.compile(r"[^\w.-]+")
 MAX_NAME = 100
+IMPORTED = "Imported from crontab:"  # starts the description of every job it makes
 # Programs whose first argument names the job better than they do.
 INTERPRETERS = {
     "sh",
@@ -204,7 +205,7 @@ def convert(
             continue
         job: dict[str, Any] = {
             "name": _unique(derive_name(plain), taken, prefix),
-            "description": f"Imported from crontab: {line}"[:500],
+            "description": f"{IMPORTED} {line}"[:500],
             "command": f"{shell} -c {shlex.quote(plain)}" if shell else plain,
             "schedule": schedule,
             "time_zone": zone,

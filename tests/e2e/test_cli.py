@@ -223,6 +223,18 @@ def test_import_crontab(cli: Cli) -> None:
     assert "0 created, 0 updated, 0 deleted, 2 unchanged" in again.stdout
 
 
+def test_import_crontab_never_overwrites_a_job_made_by_hand(cli: Cli) -> None:
+    cli.run("jobs", "create", "web2-backup", "-c", "/srv/hand-made-backup.sh")
+    crontab = cli.cwd / "crontab-web2"
+    crontab.write_text("@daily /opt/backup.sh --full\n")
+    refused = cli.run("import-crontab", str(crontab), "--prefix", "web2-", ok=False)
+    assert refused.returncode == 1
+    assert "these jobs exist and were not imported from a crontab: web2-backup" in refused.stderr
+    assert cli.json("jobs", "show", "web2-backup")["command"] == "/srv/hand-made-backup.sh"
+    cli.run("import-crontab", str(crontab), "--prefix", "web2-", "--replace")
+    assert cli.json("jobs", "show", "web2-backup")["command"] == "/opt/backup.sh --full"
+
+
 def test_export_then_apply_on_an_empty_server_reproduces_the_jobs(cli: Cli, tmp_path: Path) -> None:
     cli.run(
         "jobs",
