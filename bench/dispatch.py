@@ -58,6 +58,11 @@ def main() -> None:
         token = ui.csrf(f"/jobs/{job_id}/")
         ui.client.follow_redirects = False
         latencies = []
+        stages: dict[str, list[float]] = {
+            "request → run queued": [],
+            "queued → handed to a worker": [],
+            "handed → process started": [],
+        }
         for _ in range(args.runs):
             sent = datetime.now(UTC)
             response = ui.client.post(
@@ -66,7 +71,13 @@ def main() -> None:
             run_id = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
             row = wait_until(
                 lambda r=run_id: (
-                    (rows := server.query("SELECT started_at, state FROM runs_run WHERE id = ?", r))
+                    (
+                        rows := server.query(
+                            "SELECT created, dispatched_at, started_at, state FROM runs_run "
+                            "WHERE id = ?",
+                            r,
+                        )
+                    )
                     and rows[0]["state"] == "succeeded"
                     and rows[0]
                 ),
@@ -74,13 +85,25 @@ def main() -> None:
                 0.002,
                 "the run",
             )
-            started = datetime.fromisoformat(row["started_at"]).replace(tzinfo=UTC)
+            created, dispatched, started = (
+                datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
+                for name in ("created", "dispatched_at", "started_at")
+            )
             latencies.append((started - sent).total_seconds() * 1000)
+            for name, (a, b) in zip(
+                stages, [(sent, created), (created, dispatched), (dispatched, started)], strict=True
+            ):
+                stages[name].append((b - a).total_seconds() * 1000)
         print(f"run-now → process started, {args.runs} sequential runs, {args.workers} workers:")
         print(
             f"  median {statistics.median(latencies):.1f} ms   "
             f"p95 {percentile(latencies, 0.95):.1f} ms   max {max(latencies):.1f} ms"
         )
+        for name, values in stages.items():
+            print(
+                f"    {name:<28} median {statistics.median(values):5.1f} ms   "
+                f"p95 {percentile(values, 0.95):5.1f} ms"
+            )
 
         now = datetime.now(UTC).isoformat(sep=" ")
         base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
