@@ -60,44 +60,46 @@ FAST_FIELDS = (
 )
 SQL_CHUNK = 900  # ids per statement: below SQLite's limit on bound parameters
 
-# (job id, schedule, time zone, firing) → the firing after it. Computed ahead of time for the
-# jobs due next, so that when thousands fire in the same second only database work remains.
-_following: dict[tuple[int, str, str, datetime], datetime | None] = {}
+# (schedule, time zone, firing) → the firing after it, computed once for all the jobs that
+# share a schedule.
+_following: dict[tuple[str, str, datetime], datetime | None] = {}
 
 
-def _following_firing(job: dict) -> datetime | None:
-    key = (job["id"], job["schedule"], job["time_zone"], job["next_fire_at"])
+def _following_firing(firing: datetime, schedule: str, time_zone: str) -> datetime | None:
+    key = (schedule, time_zone, firing)
     if key not in _following:
         if len(_following) > 200_000:
             _following.clear()
         try:
-            _following[key] = next_fire_time(job["schedule"], job["time_zone"], key[3])
+            _following[key] = next_fire_time(schedule, time_zone, firing)
         except CronError:
             _following[key] = None
     return _following[key]
 
 
-# Firings planned ahead for the jobs due next: firing → (schedule, time zone, following
-# firing) → job ids. When the second comes, each group is queued with two statements that
-# read and move the jobs' rows in the database (runs/sql.py), with no per-job work here.
-_plan: dict[datetime, dict[tuple[str, str, datetime], list[int]]] = {}
+# Firings planned ahead for the jobs due next: firing → (schedule, time zone) → the firing
+# after it. Every job due then with that schedule and time zone has the same next firing, so
+# when the second comes each group is queued with two statements that read and move the
+# jobs' rows in the database (runs/sql.py), whatever the number of jobs.
+_plan: dict[datetime, dict[tuple[str, str], datetime]] = {}
 
 
 def prepare_next_firings(now: datetime, horizon: timedelta = timedelta(seconds=5)) -> None:
     """Work out, before they are due, the following firing of the jobs due next, and plan
     their firings (broadcast jobs excepted: their runs depend on the workers online)."""
-    soon = Job.objects.filter(
-        enabled=True, next_fire_at__gt=now, next_fire_at__lte=now + horizon
-    ).exclude(schedule="")
-    plan: dict[datetime, dict[tuple[str, str, datetime], list[int]]] = defaultdict(
-        lambda: defaultdict(list)
+    soon = (
+        Job.objects.filter(enabled=True, next_fire_at__gt=now, next_fire_at__lte=now + horizon)
+        .exclude(schedule="")
+        .exclude(routing=Routing.BROADCAST)
+        .order_by()
+        .values_list("next_fire_at", "schedule", "time_zone")
+        .distinct()
     )
-    fields = ("id", "schedule", "time_zone", "next_fire_at", "routing")
-    for job in soon.values(*fields)[:MAX_DUE_PER_TICK]:
-        following = _following_firing(job)
-        if following is not None and job["routing"] != Routing.BROADCAST:
-            group = (job["schedule"], job["time_zone"], following)
-            plan[job["next_fire_at"]][group].append(job["id"])
+    plan: dict[datetime, dict[tuple[str, str], datetime]] = defaultdict(dict)
+    for firing, schedule, time_zone in soon[:MAX_DUE_PER_TICK]:
+        following = _following_firing(firing, schedule, time_zone)
+        if following is not None:
+            plan[firing][(schedule, time_zone)] = following
     _plan.clear()
     _plan.update(plan)
 
@@ -112,13 +114,12 @@ def _fire_planned(now: datetime) -> int:
         started = time.monotonic()
         queued = 0
         with transaction.atomic():
-            for (schedule, time_zone, following), ids in groups.items():
+            for (schedule, time_zone), following in groups.items():
                 if following <= now or now - firing > min(MISFIRE_GRACE, (following - firing) / 2):
                     continue
-                for chunk in _chunks(ids):
-                    queued += queue_planned_firings(
-                        chunk, schedule, time_zone, firing, following, timezone.now()
-                    )
+                queued += queue_planned_firings(
+                    schedule, time_zone, firing, following, timezone.now()
+                )
         if queued:
             log.info(
                 "queued %d on-time firing(s) in %.1f ms (due %s, %.1f ms late)",
@@ -146,7 +147,7 @@ def fire_due_jobs(now: datetime) -> int:
     simple: list[tuple[dict, datetime]] = []
     others: list[int] = []
     for job in due.order_by("next_fire_at").values(*FAST_FIELDS)[:MAX_DUE_PER_TICK]:
-        following = _following_firing(job)
+        following = _following_firing(job["next_fire_at"], job["schedule"], job["time_zone"])
         if _on_time_once(job, following, now):
             simple.append((job, following))  # type: ignore[arg-type]
         else:

@@ -96,26 +96,24 @@ WHERE 1 = 1
 # The firing is claimed by moving next_fire_at on, under the same conditions.
 MOVE_PLANNED = "UPDATE jobs_job SET next_fire_at = %s WHERE {matches}"
 PLANNED_MATCH = (
-    "{t}id IN ({ids}) AND {t}next_fire_at = %s AND {t}enabled = %s AND {t}schedule = %s"
-    " AND {t}time_zone = %s AND {t}routing <> %s"
+    "{t}next_fire_at = %s AND {t}enabled = %s AND {t}schedule = %s AND {t}time_zone = %s"
+    " AND {t}routing <> %s"
 )
 
 
 def queue_planned_firings(
-    job_ids: list[int],
     schedule: str,
     time_zone: str,
     firing: datetime,
     following: datetime,
     now: datetime,
 ) -> int:
-    """Queue `firing` for these jobs (those still matching the plan) and move their
-    next_fire_at to `following`; return how many runs were inserted."""
+    """Queue `firing` for the jobs due then with this schedule and time zone, and move
+    their next_fire_at to `following` (the same for all of them); return how many runs
+    were inserted."""
     ops = connection.ops
     columns = ", ".join(ops.quote_name(column) for column in COLUMNS)
-    marks = ", ".join(["%s"] * len(job_ids))
     match_params = [
-        *job_ids,
         ops.adapt_datetimefield_value(firing),
         True,
         schedule,
@@ -133,7 +131,7 @@ def queue_planned_firings(
         columns=columns,
         skipped_reason=reason,
         active=", ".join(["%s"] * len(ACTIVE_STATES)),
-        matches=PLANNED_MATCH.format(t="j.", ids=marks),
+        matches=PLANNED_MATCH.format(t="j."),
         on_conflict=on_conflict,
     )
     created = ops.adapt_datetimefield_value(now)
@@ -149,7 +147,7 @@ def queue_planned_firings(
         *ACTIVE_STATES,
         *match_params,
     ]
-    move = MOVE_PLANNED.format(matches=PLANNED_MATCH.format(t="", ids=marks))
+    move = MOVE_PLANNED.format(matches=PLANNED_MATCH.format(t=""))
     with connection.cursor() as cursor:
         cursor.execute(insert, insert_params)
         inserted = cursor.rowcount

@@ -35,14 +35,18 @@ def planned_job(make_job, name: str = "job", **fields) -> Job:
     return job
 
 
-def planned_ids() -> list[int]:
-    return sorted(i for groups in scheduler._plan.values() for ids in groups.values() for i in ids)
+def planned_groups() -> list[tuple[datetime, str, str]]:
+    return sorted(
+        (firing, schedule, time_zone)
+        for firing, groups in scheduler._plan.items()
+        for schedule, time_zone in groups
+    )
 
 
 def test_planned_firings_are_queued_once_with_the_jobs_current_args(make_job) -> None:
     jobs = [planned_job(make_job, f"job-{n}", default_args=["a"]) for n in range(3)]
     scheduler.prepare_next_firings(PLANNED_AT)
-    assert planned_ids() == sorted(job.id for job in jobs)
+    assert planned_groups() == [(T0, "* * * * * *", "UTC")]  # one group for the three
     Job.objects.filter(pk=jobs[0].pk).update(default_args=["changed", "after planning"])
 
     assert scheduler.fire_due_jobs(T0 + timedelta(milliseconds=2)) == 3
@@ -121,7 +125,7 @@ def test_a_firing_another_scheduler_queued_is_not_queued_again(make_job) -> None
 def test_a_late_planned_firing_follows_the_misfire_rules(make_job) -> None:
     job = planned_job(make_job, schedule="0 * * * * *", misfire_policy="skip")
     scheduler.prepare_next_firings(T0 - timedelta(seconds=2))
-    assert planned_ids() == [job.id]
+    assert planned_groups() == [(T0, job.schedule, "UTC")]
 
     # 40 s late: past the 5 s grace, so it was missed, not run late.
     scheduler.fire_due_jobs(T0 + timedelta(seconds=40))
@@ -133,4 +137,4 @@ def test_a_late_planned_firing_follows_the_misfire_rules(make_job) -> None:
 def test_broadcast_jobs_are_not_planned(make_job) -> None:
     planned_job(make_job, routing="broadcast")
     scheduler.prepare_next_firings(PLANNED_AT)
-    assert planned_ids() == []
+    assert planned_groups() == []
