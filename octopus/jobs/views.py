@@ -25,9 +25,11 @@ from octopus.jobs.forms import CursorForm, JobForm, RunNowForm
 from octopus.jobs.listing import NEVER, JobFilter, filtered_jobs, known_tags
 from octopus.jobs.models import Job
 from octopus.lib import cron
+from octopus.lib.htmx import navigate
 from octopus.runs.charts import job_sparkline
 from octopus.runs.lifecycle import queue_manual_run
 from octopus.runs.models import Run, RunState
+from octopus.runs.views import show_new_run
 from octopus.workers.models import Worker
 
 PREVIEW_COUNT = 5
@@ -38,15 +40,6 @@ def _job(job_id: int) -> Job:
     return get_object_or_404(
         Job.objects.select_related("owner", "group", "target_worker"), pk=job_id
     )
-
-
-def _hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """Navigate after an htmx POST (a full redirect would be swapped into the page)."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -149,9 +142,9 @@ def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
         changes.delete_job(job, request.user, request)
     except changes.JobBusy as exc:
         messages.error(request, str(exc))
-        return _hx_redirect(request, f"/jobs/{job_id}/")
+        return navigate(request, f"/jobs/{job_id}/")
     messages.success(request, _("Job %(name)s deleted.") % {"name": job.name})
-    return _hx_redirect(request, "/jobs/")
+    return navigate(request, "/jobs/")
 
 
 @require_POST
@@ -174,13 +167,7 @@ def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
             obj=job,
             after={"run": run.pk, "args": run.args, "cursor": run.cursor_start},
         )
-    if run.state == RunState.SKIPPED:
-        messages.warning(
-            request, _("Run %(id)s %(reason)s.") % {"id": run.pk, "reason": run.reason}
-        )
-    else:
-        messages.success(request, _("Run %(id)s queued.") % {"id": run.pk})
-    return _hx_redirect(request, f"/runs/{run.pk}/")
+    return show_new_run(request, run)
 
 
 @require_POST

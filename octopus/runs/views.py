@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from octopus.accounts import audit
 from octopus.accounts.roles import can_cancel_run, can_run_job, can_view_job, check
+from octopus.lib.htmx import navigate
 from octopus.runs.lifecycle import RunAlreadyEnded, queue_manual_run, request_cancel
 from octopus.runs.listing import FAILING, SINCE, RunFilter, filtered_runs
 from octopus.runs.models import Run, RunState, Trigger
@@ -75,12 +76,15 @@ def run_summary(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "runs/_summary.html", {**_run_ctx(request, run), "with_actions": True})
 
 
-def _navigate(request: HttpRequest, url: str) -> HttpResponse:
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+def show_new_run(request: HttpRequest, run: Run) -> HttpResponse:
+    """After a manual run was asked for: say what became of it and open its page."""
+    if run.state == RunState.SKIPPED:
+        messages.warning(
+            request, _("Run %(id)s %(reason)s.") % {"id": run.pk, "reason": run.reason}
+        )
+    else:
+        messages.success(request, _("Run %(id)s queued.") % {"id": run.pk})
+    return navigate(request, f"/runs/{run.pk}/")
 
 
 @require_POST
@@ -96,13 +100,7 @@ def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
             obj=run.job,
             after={"run": new.pk, "rerun_of": run.pk, "args": new.args, "cursor": new.cursor_start},
         )
-    if new.state == RunState.SKIPPED:
-        messages.warning(
-            request, _("Run %(id)s %(reason)s.") % {"id": new.pk, "reason": new.reason}
-        )
-    else:
-        messages.success(request, _("Run %(id)s queued.") % {"id": new.pk})
-    return _navigate(request, f"/runs/{new.pk}/")
+    return show_new_run(request, new)
 
 
 @require_POST
@@ -122,4 +120,4 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
             messages.success(
                 request, _("Run %(id)s: its worker was told to stop it.") % {"id": run.pk}
             )
-    return _navigate(request, f"/runs/{run.pk}/")
+    return navigate(request, f"/runs/{run.pk}/")
