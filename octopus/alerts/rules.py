@@ -8,7 +8,7 @@ have one, so the alert change and its outbox rows commit with the event itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -231,27 +231,24 @@ def worker_came_back(worker: Worker) -> None:
     )
 
 
-def log_lines_stored(
-    run: Run, most_severe: str, lines: Callable[[], Iterable[tuple[int, str, str]]]
-) -> Alert | None:
-    """A batch of a run's output was stored. `most_severe` is the level of its most severe
-    line; `lines()` gives its (seq, level, text) triples, and is called only when that
-    level reaches the job's alert level (the common batch has nothing to look at). Lines
-    at or above the alert level raise one alert for the batch.
+def log_lines_stored(run: Run, lines: Iterable[tuple[int, str, str]]) -> Alert | None:
+    """A batch of a run's output was stored; `lines` are its (seq, level, text) triples.
+    Lines at or above the job's alert level raise one alert for the batch.
 
     `run.log_lines` must still hold the highest seq stored before this batch: lines at or
     below it were judged before (a batch sent again after a reconnect) and are skipped.
     """
     from octopus.jobs.models import Job
 
-    threshold = Job.objects.filter(pk=run.job_id).values_list("alert_level", flat=True).first()
-    if threshold in (None, "none") or not level_at_least(most_severe, threshold):
+    lines = [(level, text) for seq, level, text in lines if int(seq) > run.log_lines]
+    if not lines:
         return None
-    # The levels that alert, worked out once for the batch.
+    threshold = Job.objects.filter(pk=run.job_id).values_list("alert_level", flat=True).first()
+    if threshold in (None, "none"):
+        return None
+    # The levels that alert, worked out once: this runs for every batch of output.
     alerting = {lvl for lvl in LEVELS if level_at_least(lvl, threshold)}
-    hits = [
-        (lvl, text) for seq, lvl, text in lines() if lvl in alerting and int(seq) > run.log_lines
-    ]
+    hits = [(lvl, text) for lvl, text in lines if lvl in alerting]
     if not hits:
         return None
     worst = min((lvl for lvl, _ in hits), key=LEVELS.index)

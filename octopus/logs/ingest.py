@@ -27,7 +27,7 @@ from django.db.models.functions import Greatest
 
 from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Job
-from octopus.lib.logline import CODE_END, LEVELS, parse_line
+from octopus.lib.logline import CODE_END, parse_line
 from octopus.logs import live, sql
 from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, STREAM_LEVEL, kind_of, packed_kinds
 from octopus.runs.models import Run
@@ -248,8 +248,7 @@ def store_lines(run: Run, lines: list) -> int:
             )
         except Run.DoesNotExist:
             return 0  # the run was deleted
-        lines = batch.lines  # in seq order: all fresh, as a rule, unless sent again
-        fresh = lines if lines[0][0] > stored_upto else [ln for ln in lines if ln[0] > stored_upto]
+        fresh = [line for line in batch.lines if line[0] > stored_upto]
         if not fresh:
             return last_seq
         stamp = _Stamps() if connection.vendor == "sqlite" else _adapted_time
@@ -277,8 +276,6 @@ def store_lines(run: Run, lines: list) -> int:
         # or below run.log_lines (judged before), so it must hold the value before this batch.
         run.log_lines = stored_upto
         alert_rules.log_lines_stored(
-            run,
-            LEVELS[min(row[4] for row in rows)],  # chunks know their most severe line
-            lambda: [(seq, STREAM_LEVEL[kind][1], text) for seq, _ts, kind, text in fresh],
+            run, [(seq, STREAM_LEVEL[kind][1], text) for seq, _ts, kind, text in fresh]
         )
     return last_seq
