@@ -150,21 +150,55 @@ def resolve_alerts(
 
 def run_ended(run: Run) -> None:
     """A run reached its final state: a failure raises, a success resolves."""
+    runs_ended([run])
+
+
+def runs_ended(runs: Iterable[Run]) -> None:
+    """Runs reached their final states, in this order. Successes in a row cost one query
+    together (finding the few jobs with something to resolve), not one each."""
     from octopus.runs.models import FAILURE_STATES, RunState
 
+    successes: list[Run] = []
+    for run in runs:
+        if run.state == RunState.SUCCEEDED:
+            successes.append(run)
+        elif run.state in FAILURE_STATES:
+            # In order: a success before this failure resolves before it raises.
+            _resolve_for_successes(successes)
+            successes = []
+            _raise_for_failure(run)
+    _resolve_for_successes(successes)
+
+
+def _raise_for_failure(run: Run) -> None:
+    from octopus.runs.models import RunState
+
     job = run.job
-    if run.state in FAILURE_STATES:
-        where = f" on {run.worker.name}" if run.worker_id else ""
-        raise_alert(
-            AlertKind.RUN_FAILED,
-            job=job,
-            run=run,
-            title=f"{job.name} {RunState(run.state).label.lower()}: {run.reason or run.state}",
-            detail=f"Run #{run.pk}{where}, attempt {run.attempt}: {run.reason or run.state}",
-        )
-    elif run.state == RunState.SUCCEEDED:
+    where = f" on {run.worker.name}" if run.worker_id else ""
+    raise_alert(
+        AlertKind.RUN_FAILED,
+        job=job,
+        run=run,
+        title=f"{job.name} {RunState(run.state).label.lower()}: {run.reason or run.state}",
+        detail=f"Run #{run.pk}{where}, attempt {run.attempt}: {run.reason or run.state}",
+    )
+
+
+def _resolve_for_successes(successes: list[Run]) -> None:
+    if not successes:
+        return
+    latest = {run.job_id: run for run in successes}  # the last success of each job
+    jobs_with_alerts = set(
+        Alert.objects.filter(
+            state__in=UNRESOLVED, kind__in=RESOLVED_BY_SUCCESS, job_id__in=list(latest)
+        ).values_list("job_id", flat=True)
+    )
+    for job_id in sorted(jobs_with_alerts):
+        run = latest[job_id]
         resolve_alerts(
-            job=job, kinds=RESOLVED_BY_SUCCESS, reason=f"{job.name} succeeded in run #{run.pk}"
+            job=run.job,
+            kinds=RESOLVED_BY_SUCCESS,
+            reason=f"{run.job.name} succeeded in run #{run.pk}",
         )
 
 

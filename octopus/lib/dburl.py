@@ -17,7 +17,7 @@ SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_t
 
 def sqlite_database(path: Path | str) -> dict[str, Any]:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "octopus.lib.sqlite_backend",
         "NAME": str(path),
         # IMMEDIATE: a writer takes the lock up front instead of failing mid-transaction
         # with "database is locked" when another thread upgraded first.

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -62,9 +62,10 @@ def _in_flight_by_slot(jobs: dict[int, Job]) -> dict[Slot, int]:
 def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
     result: dict[int, int] = {}
     for job_id in job_ids:
+        # The newest run that went to a worker: walks the job's index from its end.
         last = (
             Run.objects.filter(job_id=job_id, worker__isnull=False)
-            .order_by("-dispatched_at", "-id")
+            .order_by("-id")
             .values_list("worker_id", flat=True)
             .first()
         )
@@ -97,7 +98,7 @@ def assign_queued_runs() -> int:
     if not waiting:
         return 0
     job_ids = {row["job_id"] for row in waiting}
-    jobs = Job.objects.select_related("target_worker").in_bulk(job_ids)
+    jobs = Job.objects.in_bulk(job_ids)
     in_flight = _in_flight_by_slot(jobs)
     queued: list[Run] = []
     first_only: list[int] = []  # jobs with room for one run: its id is known already
@@ -128,23 +129,25 @@ def assign_queued_runs() -> int:
     handed: list[tuple[Worker, Run]] = []
     # One transaction for the batch: one commit, not one per run.
     with transaction.atomic():
-        # Rows another dispatcher holds (an old leader finishing its pass during a takeover)
-        # are skipped, not waited for; SQLite has one writer anyway and ignores this.
-        mine = set(
-            Run.objects.select_for_update(skip_locked=True)
-            .filter(id__in=[run.id for run in queued], state=RunState.QUEUED)
-            .values_list("id", flat=True)
-        )
+        if connection.features.has_select_for_update:
+            # Rows another dispatcher holds (an old leader finishing its pass during a
+            # takeover) are skipped, not waited for.
+            mine = set(
+                Run.objects.select_for_update(skip_locked=True)
+                .filter(id__in=[run.id for run in queued], state=RunState.QUEUED)
+                .values_list("id", flat=True)
+            )
+            queued = [run for run in queued if run.id in mine]
+        # (SQLite has one writer: the hand-over's conditional UPDATE is the check.)
         for run in queued:
-            if run.id not in mine:
-                continue
             worker = _choose(run, workers, in_flight, last_worker)
-            if worker is None or not _hand_over(run, run.job, worker):
+            if worker is None:
                 continue
             in_flight[_slot(run.job, run.fanout_key)] += 1
             last_worker[run.job_id] = worker.id
             by_id[worker.id].running_count += 1
             handed.append((worker, run))
+        handed = _hand_over(handed)
     connected_here = set(hub.connected_here())
     for worker, run in handed:
         # After the commit: the run is the worker's in the database before it arrives.
@@ -184,20 +187,42 @@ def _choose(
     return pick_worker(job, candidates, last_worker.get(job.id))
 
 
-def _hand_over(run: Run, job: Job, worker: Worker) -> bool:
-    cursor = job.cursor if run.cursor_start is None else run.cursor_start
-    fields = {
-        "state": RunState.DISPATCHED,
-        "worker": worker,
-        "dispatched_at": timezone.now(),
-        "cursor_start": cursor,
-        "command": render_command(job.command, run.args, cursor),
-        "reason": "",
-        "no_worker_since": None,
-    }
-    updated = Run.objects.filter(id=run.id, state=RunState.QUEUED).update(**fields)
-    if updated:
-        for name, value in fields.items():
-            setattr(run, name, value)
-        log.debug("run %s of %s → %s", run.id, job.name, worker.name)
-    return bool(updated)
+def _hand_over(choices: list[tuple[Worker, Run]]) -> list[tuple[Worker, Run]]:
+    """Write the choices: one UPDATE per (worker, command, cursor), so a burst of runs of
+    one job costs one statement per worker, not one per run. The rows are locked by the
+    caller (SQLite: its writer lock), so each UPDATE takes all its runs; a shortfall would
+    mean another writer got there, and only the runs really handed are returned."""
+    now = timezone.now()
+    groups: dict[tuple[int, str | None, str], list[tuple[Worker, Run]]] = defaultdict(list)
+    for worker, run in choices:
+        cursor = run.job.cursor if run.cursor_start is None else run.cursor_start
+        command = render_command(run.job.command, run.args, cursor)
+        groups[(worker.id, cursor, command)].append((worker, run))
+    handed: list[tuple[Worker, Run]] = []
+    for (worker_id, cursor, command), group in groups.items():
+        fields = {
+            "state": RunState.DISPATCHED,
+            "worker_id": worker_id,
+            "dispatched_at": now,
+            "cursor_start": cursor,
+            "command": command,
+            "reason": "",
+            "no_worker_since": None,
+        }
+        ids = [run.id for _, run in group]
+        updated = Run.objects.filter(id__in=ids, state=RunState.QUEUED).update(**fields)
+        if updated != len(ids):
+            taken = set(
+                Run.objects.filter(id__in=ids, worker_id=worker_id, dispatched_at=now).values_list(
+                    "id", flat=True
+                )
+            )
+            group = [(worker, run) for worker, run in group if run.id in taken]
+        for worker, run in group:
+            for name, value in fields.items():
+                setattr(run, name, value)
+            run.worker = worker
+            handed.append((worker, run))
+    handed.sort(key=lambda pair: pair[1].id)
+    log.debug("handed %d run(s) to workers", len(handed))
+    return handed

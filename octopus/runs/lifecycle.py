@@ -17,6 +17,7 @@ from django.utils import timezone
 from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.jobs.models import Backoff, Concurrency, Job, Routing
+from octopus.runs import sql
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
 from octopus_agent import protocol
 
@@ -72,13 +73,25 @@ def queue_manual_run(
 
 def mark_started(run_id: int, worker_id: int, pid: int, started_at: datetime) -> bool:
     """Return False when the run is no longer this worker's to run (lost, cancelled...)."""
-    updated = Run.objects.filter(id=run_id, worker_id=worker_id, state=RunState.DISPATCHED).update(
-        state=RunState.RUNNING, pid=pid, started_at=started_at
-    )
-    if updated:
-        return True
+    return not mark_started_many(worker_id, {run_id: (pid, started_at)})
+
+
+def mark_started_many(worker_id: int, starts: dict[int, tuple[int, datetime]]) -> list[int]:
+    """Record that the worker started these runs (run id → pid, start time) in one go.
+    Return the runs that are no longer the worker's to run (lost, cancelled...)."""
+    if not starts:
+        return []
+    ids = list(starts)
+    updated = sql.mark_started(worker_id, starts)
+    if updated == len(ids):
+        return []
     # Sent again after a reconnect: already running here is fine.
-    return Run.objects.filter(id=run_id, worker_id=worker_id, state=RunState.RUNNING).exists()
+    running = set(
+        Run.objects.filter(id__in=ids, worker_id=worker_id, state=RunState.RUNNING).values_list(
+            "id", flat=True
+        )
+    )
+    return [i for i in ids if i not in running]
 
 
 def signal_name(number: int) -> str:
@@ -116,32 +129,76 @@ def judge(run: Run, report: dict) -> tuple[str, str]:
 
 def finish_run(run_id: int, worker_id: int, report: dict) -> Run | None:
     """Apply a worker's final report. Return the run if this call ended it."""
-    run = Run.objects.select_related("job").filter(id=run_id, worker_id=worker_id).first()
-    if run is None or run.state not in IN_FLIGHT:
-        return None  # already ended (e.g. declared lost) or given to another worker
-    if report.get("rejected"):
-        # The worker would not take it (draining): back to the queue for another one.
-        updated = Run.objects.filter(id=run_id, state=RunState.DISPATCHED).update(
-            state=RunState.QUEUED, worker=None, dispatched_at=None, reason=report.get("reason", "")
+    ended = finish_runs([(run_id, worker_id, report)])
+    return ended[0] if ended else None
+
+
+def finish_runs(reports: list[tuple[int, int, dict]]) -> list[Run]:
+    """Apply workers' final reports, (run id, worker id, report) in the order they came:
+    one read and one write for them all. Only the run's own worker's report counts (one
+    from a worker it was taken from is stale). Return the runs this call ended.
+
+    The rows are locked while judged (PostgreSQL, MariaDB; SQLite's writer lock covers the
+    whole transaction), so the monitor cannot declare one lost between the read and the
+    write."""
+    final = []
+    for run_id, worker_id, report in reports:
+        if report.get("rejected"):
+            _requeue_rejected(run_id, worker_id, report.get("reason", ""))
+        else:
+            final.append((run_id, worker_id, report))
+    if not final:
+        return []
+    with transaction.atomic(savepoint=False):
+        found = (
+            Run.objects.select_for_update()
+            .filter(id__in={run_id for run_id, _, _ in final}, state__in=IN_FLIGHT)
+            .order_by("id")  # one lock order for every caller: no deadlock between two
+            .only("id", "job_id", "worker_id", "saw_end_marker")  # all a success needs
         )
-        if updated:
-            transaction.on_commit(wake_dispatcher)
-        return None
-    state, reason = judge(run, report)
-    finished_at = datetime.fromtimestamp(report["finished_at"], UTC)
-    updated = Run.objects.filter(id=run_id, state__in=IN_FLIGHT).update(
-        state=state,
-        reason=reason[:500],
-        exit_code=report.get("exit_code"),
-        signal=report.get("signal"),
-        finished_at=finished_at,
+        in_flight = {run.id: run for run in found}
+        if not in_flight:
+            return []  # all already ended (a batch sent again), or not theirs
+        jobs = Job.objects.in_bulk({run.job_id for run in in_flight.values()})
+        ended: list[Run] = []
+        rows = []
+        for run_id, worker_id, report in final:
+            run = in_flight.get(run_id)
+            if run is None or run.worker_id != worker_id:
+                continue
+            del in_flight[run_id]  # a copy of the report later in the batch changes nothing
+            run.job = jobs[run.job_id]
+            state, reason = judge(run, report)
+            finished_at = datetime.fromtimestamp(report["finished_at"], UTC)
+            exit_code, signal = report.get("exit_code"), report.get("signal")
+            rows.append((run.id, state, reason[:500], exit_code, signal, finished_at))
+            ended.append(run)
+        sql.finish(rows)
+        failed = [row[0] for row in rows if row[1] != RunState.SUCCEEDED]
+        if failed:
+            # Retries and alerts need the whole run: read again, rarely.
+            full = Run.objects.select_related("worker").in_bulk(failed)
+            for run in full.values():
+                run.job = jobs[run.job_id]
+            ended = [full.get(run.id, run) for run in ended]
+        for run, (_, state, reason, exit_code, signal, finished_at) in zip(
+            ended, rows, strict=True
+        ):
+            run.state, run.reason, run.finished_at = state, reason, finished_at
+            run.exit_code, run.signal = exit_code, signal
+        for run in ended:
+            after_failure(run)
+        alert_rules.runs_ended(ended)
+    return ended
+
+
+def _requeue_rejected(run_id: int, worker_id: int, reason: str) -> None:
+    """The worker would not take the run (draining): back to the queue for another one."""
+    updated = Run.objects.filter(id=run_id, worker_id=worker_id, state=RunState.DISPATCHED).update(
+        state=RunState.QUEUED, worker=None, dispatched_at=None, reason=reason
     )
-    if not updated:
-        return None  # the monitor got there first
-    run.state, run.reason, run.finished_at = state, reason, finished_at
-    after_failure(run)
-    alert_rules.run_ended(run)
-    return run
+    if updated:
+        transaction.on_commit(wake_dispatcher)
 
 
 def end_in_flight_run(run: Run, state: str, reason: str) -> bool:

@@ -153,3 +153,43 @@ def queue_planned_firings(
         inserted = cursor.rowcount
         cursor.execute(move, [ops.adapt_datetimefield_value(following), *match_params])
     return max(inserted, 0)
+
+
+# A worker's reports, many runs at a time (octopus/workers/agent_api.py): one prepared
+# statement run for every row costs a fraction of an ORM UPDATE compiled with a CASE per
+# column and a WHEN per run, which grew with the batch.
+MARK_STARTED = (
+    "UPDATE runs_run SET state = %s, pid = %s, started_at = %s"
+    " WHERE id = %s AND worker_id = %s AND state = %s"
+)
+FINISH = (
+    "UPDATE runs_run SET state = %s, reason = %s, exit_code = %s, {signal} = %s,"
+    " finished_at = %s WHERE id = %s"
+)
+
+
+def mark_started(worker_id: int, starts: dict[int, tuple[int, datetime]]) -> int:
+    """Dispatched runs of this worker → running (run id → pid, start time). Return how
+    many rows changed, or -1 where the driver cannot tell."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (RunState.RUNNING, pid, adapt(at), run_id, worker_id, RunState.DISPATCHED)
+        for run_id, (pid, at) in starts.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(MARK_STARTED, params)
+        return cursor.rowcount
+
+
+def finish(rows: list[tuple[int, str, str, int | None, int | None, datetime]]) -> None:
+    """rows: (run id, state, reason, exit code, signal, finished at), for runs locked by
+    the caller."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (state, reason, exit_code, signal, adapt(finished_at), run_id)
+        for run_id, state, reason, exit_code, signal, finished_at in rows
+    ]
+    # `signal` is a reserved word in MySQL and MariaDB.
+    sql = FINISH.format(signal=connection.ops.quote_name("signal"))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

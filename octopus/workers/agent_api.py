@@ -107,70 +107,115 @@ def runs_to_cancel(worker: Worker, exclude: set[int]) -> list[tuple[int, str]]:
 def apply_spooled(worker: Worker, message: dict[str, Any]) -> list[int]:
     """Apply one spooled message idempotently (inside the caller's transaction). Return
     runs the worker must abandon."""
-    kind = message["type"]
-    run_id = int(message["run_id"])
-    if kind == protocol.LOG:
-        # get(), not first(): no ORDER BY to compile, on the hot path of every log batch.
-        try:
-            run = Run.objects.get(id=run_id, worker=worker)
-        except Run.DoesNotExist:
-            return []
-        store_lines(run, message["lines"])
-        return []
-    if kind == protocol.RUN_STARTED:
-        started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
-        if not lifecycle.mark_started(run_id, worker.id, int(message["pid"]), started_at):
-            return [run_id]
+    return _apply([(worker, [message])])[0]
+
+
+def _apply(batches: list[tuple[Worker, list[dict[str, Any]]]]) -> list[list[int]]:
+    """Apply the messages of one or more workers idempotently (inside the caller's
+    transaction), set-based: the starts with one UPDATE per worker, then the log lines run
+    by run, then every final report together. Each run's own messages keep their order
+    (started, lines, finished), which is all that orders them: different runs do not
+    depend on each other. Return, per batch, the runs its worker must abandon."""
+    starts: dict[int, dict[int, tuple[int, datetime]]] = {}
+    logs: list[tuple[Worker, list[dict[str, Any]]]] = []
+    finishes: list[tuple[int, int, dict[str, Any]]] = []
+    for worker, messages in batches:
+        worker_starts = starts.setdefault(worker.id, {})
+        worker_logs: list[dict[str, Any]] = []
+        for message in messages:
+            kind = message["type"]
+            run_id = int(message["run_id"])
+            if kind == protocol.RUN_STARTED:
+                started_at = datetime.fromtimestamp(float(message["started_at"]), UTC)
+                worker_starts[run_id] = (int(message["pid"]), started_at)
+            elif kind == protocol.LOG:
+                worker_logs.append(message)
+            elif kind == protocol.RUN_FINISHED:
+                finishes.append((run_id, worker.id, message))
+            else:
+                raise ValueError(f"not a spooled message type: {kind!r}")
+        logs.append((worker, worker_logs))
+    # A run whose end is in this batch has no process left to kill (a batch sent again
+    # after a lost ack starts runs that have long ended).
+    ended = {(run_id, worker_id) for run_id, worker_id, _ in finishes}
+    abandon = {
+        worker_id: [
+            run_id
+            for run_id in lifecycle.mark_started_many(worker_id, runs)
+            if (run_id, worker_id) not in ended
+        ]
+        for worker_id, runs in starts.items()
+    }
+    for worker, worker_logs in logs:
+        for message in _merge_log_messages(worker_logs):
+            # get(), not first(): no ORDER BY to compile, on the hot path of every log batch.
+            try:
+                run = Run.objects.get(id=int(message["run_id"]), worker=worker)
+            except Run.DoesNotExist:
+                continue
+            store_lines(run, message["lines"])
+    lifecycle.finish_runs(finishes)
+    given_away = {run_id for runs in abandon.values() for run_id in runs}
+    changed = {run_id for runs in starts.values() for run_id in runs}
+    changed.update(run_id for run_id, _, _ in finishes)
+    for run_id in changed - given_away:
         transaction.on_commit(partial(live.run_changed, run_id))  # its live viewers
-        return []
-    if kind == protocol.RUN_FINISHED:
-        lifecycle.finish_run(run_id, worker.id, message)
-        transaction.on_commit(partial(live.run_changed, run_id))
-        return []
-    raise ValueError(f"not a spooled message type: {kind!r}")
+    return [abandon[worker.id] for worker, _ in batches]
 
 
 def apply_spooled_batch(worker: Worker, messages: list[dict[str, Any]]) -> list[int]:
-    """Apply messages in order in one transaction; return runs the worker must abandon.
+    """Apply one worker's messages in one transaction; return runs it must abandon."""
+    return apply_spooled_batches([(worker, messages)])[0]
+
+
+def apply_spooled_batches(batches: list[tuple[Worker, list[dict[str, Any]]]]) -> list[list[int]]:
+    """Apply the messages of several workers (each batch in order) in one transaction;
+    return, per batch, the runs its worker must abandon.
 
     A message that cannot be applied (malformed, or a bug) must not block the rest forever:
-    the batch is then applied one message at a time and the bad one is logged and skipped
-    (and acknowledged, or the agent would send it again and again)."""
+    the batches are then applied one message at a time and the bad one is logged and
+    skipped (and acknowledged, or the agent would send it again and again)."""
     try:
         with transaction.atomic():
-            merged = _merge_log_messages(messages)
-            abandon = [run_id for m in merged for run_id in apply_spooled(worker, m)]
+            abandon = _apply(batches)
     except Exception:
-        log.exception("worker %s: a batch failed; applying it message by message", worker.name)
-        abandon = []
-        for message in messages:
-            try:
-                with transaction.atomic():
-                    abandon += apply_spooled(worker, message)
-            except Exception:
-                log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
-    if any(m.get("type") == protocol.RUN_FINISHED for m in messages):
+        log.exception(
+            "a batch of %d worker(s) failed; applying it message by message", len(batches)
+        )
+        abandon = [_apply_one_by_one(worker, messages) for worker, messages in batches]
+    if any(m.get("type") == protocol.RUN_FINISHED for _, messages in batches for m in messages):
         wake_dispatcher()  # slots are free: queued runs of those jobs may go
     return abandon
 
 
-def _merge_log_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consecutive log messages of one run as one: stored in one go, with one set of
-    queries (applied in one transaction and acknowledged together, nothing else changes)."""
-    merged: list[dict[str, Any]] = []
+def _apply_one_by_one(worker: Worker, messages: list[dict[str, Any]]) -> list[int]:
+    abandon = []
     for message in messages:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and message.get("type") == protocol.LOG == last.get("type")
-            and message.get("run_id") == last.get("run_id")
-            and isinstance(message.get("lines"), list)
-        ):
-            last["lines"].extend(message["lines"])
+        try:
+            with transaction.atomic():
+                abandon += apply_spooled(worker, message)
+        except Exception:
+            log.exception("worker %s: skipping message %s", worker.name, message.get("id"))
+    return abandon
+
+
+def _merge_log_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each run's log messages as one, lines in the order they came: stored in one go, with
+    one set of queries (applied in one transaction and acknowledged together)."""
+    merged: list[dict[str, Any]] = []
+    by_run: dict[Any, dict[str, Any]] = {}
+    for message in messages:
+        lines = message.get("lines")
+        if not isinstance(lines, list):
+            merged.append(message)  # malformed: left for store_lines to refuse
+            continue
+        same_run = by_run.get(message.get("run_id"))
+        if same_run is not None:
+            same_run["lines"].extend(lines)
         else:
             # A copy: the caller's message stays as it came, for the one-by-one fallback.
-            is_log = message.get("type") == protocol.LOG and isinstance(message.get("lines"), list)
-            merged.append({**message, "lines": list(message["lines"])} if is_log else message)
+            by_run[message.get("run_id")] = {**message, "lines": list(lines)}
+            merged.append(by_run[message.get("run_id")])
     return merged
 
 

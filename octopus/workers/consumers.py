@@ -7,11 +7,12 @@ import json
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from octopus.workers import agent_api, hub
+from octopus.workers import agent_api, applier, hub
 from octopus.workers.models import Worker
 from octopus.workers.tokens import authenticate_worker
 from octopus_agent import protocol
@@ -44,11 +45,22 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.stamp = None
         self.mailbox: hub.Mailbox | None = None
         self.pusher: asyncio.Task | None = None
-        # Spooled messages wait here and are applied in batches: one transaction and one
-        # acknowledgement for everything that arrived meanwhile.
+        # Spooled messages wait here and are applied in batches (with the other workers'
+        # messages, see applier): one acknowledgement for everything that arrived meanwhile.
         self.inbox: list[dict[str, Any]] = []
         self.applier: asyncio.Task | None = None
         await self.accept()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first closes stale database connections, through the one
+        # thread all database work shares: every message from a worker then waited for
+        # whatever that thread was doing, so under load the link was read one message per
+        # database call and batches never formed. Each of our database calls already does
+        # that check (database_sync_to_async), so it is skipped here.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         if self.pusher:
@@ -94,9 +106,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
         assert self.worker is not None
         while self.inbox:
             batch, self.inbox = self.inbox, []
-            abandon = await database_sync_to_async(agent_api.apply_spooled_batch)(
-                self.worker, batch
-            )
+            abandon = await applier.apply(self.worker, batch)
             await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
             for run_id in abandon:
                 await self._cancel(run_id, "this run was given to another worker")

@@ -127,3 +127,34 @@ def test_a_backlog_behind_a_busy_job_is_not_loaded_on_every_pass(
     assert assign_queued_runs() == 1
     with django_assert_max_num_queries(6):
         assert assign_queued_runs() == 0
+
+
+def test_a_burst_with_different_arguments_gets_each_its_own_command(make_job, make_worker) -> None:
+    # Runs are handed over in groups (one UPDATE per worker and command): each run must
+    # still get its own arguments and cursor, and every worker its share.
+    workers = [make_worker(name) for name in ("a", "b")]
+    job = make_job(
+        command="echo {args} {cursor}",
+        cursor="c0",
+        concurrency="allow",
+        max_parallel=10,
+        routing="round_robin",
+    )
+    runs = queue(job, 6)
+    for i, run in enumerate(runs):
+        Run.objects.filter(pk=run.pk).update(
+            args=[f"n{i % 3}"], cursor_start=f"k{i}" if i == 5 else None
+        )
+    assert assign_queued_runs() == 6
+    handed = list(Run.objects.filter(job=job).order_by("id"))
+    assert [run.command for run in handed] == [
+        "echo n0 c0",
+        "echo n1 c0",
+        "echo n2 c0",
+        "echo n0 c0",
+        "echo n1 c0",
+        "echo n2 k5",
+    ]
+    assert [run.worker_id for run in handed] == [w.id for w in workers] * 3
+    assert {run.state for run in handed} == {"dispatched"}
+    assert len({run.dispatched_at for run in handed}) == 1
