@@ -6,9 +6,13 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octopus.settings")
 
-from django.core.asgi import get_asgi_application
+import django
 
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from octopus.lib.asgi_threads import PooledThreadsASGIHandler  # noqa: E402
+
+django_application = PooledThreadsASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -97,23 +97,43 @@ class _Dispatch:
     A pass costs the same fixed handful of queries for one run as for fifty, so the next
     pass waits until GATHER has passed since this one: the ends arriving meanwhile are
     handed out together, and the passes leave the process time to apply those ends. A
-    wake-up after a quiet spell (a run-now click, a firing) is served at once."""
+    wake-up after a quiet spell (a run-now click, a firing) is served at once.
+
+    One pass at a time: the loop's and those run inline by a request (try_now)."""
 
     GATHER = 0.02  # seconds
 
-    def __init__(self) -> None:
+    def __init__(self, leadership: Leadership) -> None:
+        self.leadership = leadership
+        self.one_pass = threading.Lock()
         self.busy_until = 0.0  # monotonic time before which a partial pass waits
 
     def __call__(self) -> int:
         pause = self.busy_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        handed = dispatch.assign_queued_runs()
+        with self.one_pass:
+            handed = dispatch.assign_queued_runs()
         if handed >= dispatch.BATCH:
             self.busy_until = 0.0
             return handed
         self.busy_until = time.monotonic() + self.GATHER if handed else 0.0
         return 0
+
+    def try_now(self) -> bool:
+        """A pass in the calling thread, if this process dispatches and none is running
+        (that one, or the next it is woken for, will take the new run)."""
+        if not self.leadership.is_leader or not self.one_pass.acquire(blocking=False):
+            return False
+        try:
+            handed = dispatch.assign_queued_runs()
+        except Exception:
+            log.exception("an inline dispatcher pass failed; the dispatcher will retry")
+            close_old_connections()
+            return False
+        finally:
+            self.one_pass.release()
+        return handed < dispatch.BATCH  # else more may wait: the loop goes on
 
 
 class Loops:
@@ -122,6 +142,7 @@ class Loops:
     def __init__(self, holder: str | None = None) -> None:
         self.stop_event = threading.Event()
         self.leadership = Leadership(settings.LEADER_LEASE_SECONDS, self.stop_event, holder)
+        self.dispatch = _Dispatch(self.leadership)
         self.threads = [
             self.leadership,
             Loop(
@@ -133,7 +154,12 @@ class Loops:
                 wakeups.scheduler,
             ),
             Loop(
-                "dispatcher", _Dispatch(), self.leadership, self.stop_event, 0.5, wakeups.dispatcher
+                "dispatcher",
+                self.dispatch,
+                self.leadership,
+                self.stop_event,
+                0.5,
+                wakeups.dispatcher,
             ),
             Loop(
                 "monitor",
@@ -163,8 +189,12 @@ class Loops:
             thread.start()
             if thread is not self.leadership:
                 log.info("%s loop running in thread %s", thread.name, thread.native_id)
+        if any(thread.name == "dispatcher" for thread in self.threads):
+            wakeups.inline_dispatch = self.dispatch.try_now
 
     def stop(self) -> None:
+        if wakeups.inline_dispatch == self.dispatch.try_now:
+            wakeups.inline_dispatch = None
         self.stop_event.set()
         wakeups.wake_scheduler()
         wakeups.wake_dispatcher()

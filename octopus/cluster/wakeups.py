@@ -7,6 +7,7 @@ request should reach a worker in milliseconds, not at the next tick.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 scheduler = threading.Event()  # a job's schedule changed
 dispatcher = threading.Event()  # a run was queued or a worker became available
@@ -22,3 +23,17 @@ def wake_dispatcher() -> None:
     from octopus.cluster import notify
 
     notify.announce_elsewhere(notify.DISPATCH)
+
+
+# Set by the leader's loops (octopus.cluster.loops): runs a dispatcher pass in the calling
+# thread when this process dispatches and no pass is under way; False when it did not.
+inline_dispatch: Callable[[], bool] | None = None
+
+
+def dispatch_now() -> None:
+    """After queueing a run someone is waiting for (run now, the API): hand it out from
+    this thread at once where this process is the dispatcher, saving the wake-up of the
+    dispatcher thread and the wait for it; otherwise wake the dispatcher, here or on the
+    leader."""
+    if inline_dispatch is None or not inline_dispatch():
+        wake_dispatcher()

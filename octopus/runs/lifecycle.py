@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from octopus.alerts import rules as alert_rules
-from octopus.cluster.wakeups import wake_dispatcher
+from octopus.cluster.wakeups import dispatch_now, wake_dispatcher
 from octopus.jobs.models import Backoff, Concurrency, Job, Routing
 from octopus.runs import sql
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
@@ -64,10 +64,10 @@ def queue_manual_run(
         targets = eligible_workers(job, available_workers())
         runs = [Run.objects.create(**fields, fanout_key=w.name) for w in targets]
         if runs:
-            transaction.on_commit(wake_dispatcher)
+            transaction.on_commit(dispatch_now)
             return runs[0]
     run = Run.objects.create(**fields)
-    transaction.on_commit(wake_dispatcher)
+    transaction.on_commit(dispatch_now)  # someone is waiting for it
     return run
 
 
