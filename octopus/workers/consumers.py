@@ -20,6 +20,7 @@ from octopus_agent import protocol
 log = logging.getLogger("octopus.workers")
 
 POLL_INTERVAL = 1.0  # seconds: look for runs even without a nudge (other replicas)
+MAX_INBOX_BYTES = 2 * 1024 * 1024  # received and not yet applied, per worker connection
 
 
 def _bearer_token(scope: dict[str, Any]) -> str:
@@ -48,6 +49,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
         # Spooled messages wait here and are applied in batches (with the other workers'
         # messages, see applier): one acknowledgement for everything that arrived meanwhile.
         self.inbox: list[dict[str, Any]] = []
+        self.inbox_bytes = 0
+        self.batch_applied = asyncio.Event()
         self.applier: asyncio.Task | None = None
         await self.accept()
 
@@ -97,22 +100,32 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 await self._cancel(run_id, "this run was given to another worker")
         elif kind in protocol.SPOOLED_TYPES:
             self.inbox.append(message)
+            self.inbox_bytes += len(text_data or bytes_data or b"")
             if self.applier is None or self.applier.done():
                 self.applier = asyncio.create_task(self._apply_inbox())
+            # Backpressure: past the limit, stop reading the link until a batch is applied
+            # (the agent keeps the rest in its outbox, and TCP slows it down).
+            while self.inbox_bytes >= MAX_INBOX_BYTES and not self.applier.done():
+                self.batch_applied.clear()
+                await self.batch_applied.wait()
         else:
             log.warning("worker %s sent an unknown message type %r", self.worker.name, kind)
 
     async def _apply_inbox(self) -> None:
         assert self.worker is not None
-        while self.inbox:
-            batch, self.inbox = self.inbox, []
-            abandon = await applier.apply(self.worker, batch)
-            await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
-            for run_id in abandon:
-                await self._cancel(run_id, "this run was given to another worker")
-            for message in batch:
-                if message["type"] == protocol.RUN_FINISHED:
-                    self.sent.discard(int(message["run_id"]))
+        try:
+            while self.inbox:
+                batch, self.inbox, self.inbox_bytes = self.inbox, [], 0
+                abandon = await applier.apply(self.worker, batch)
+                await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
+                for run_id in abandon:
+                    await self._cancel(run_id, "this run was given to another worker")
+                for message in batch:
+                    if message["type"] == protocol.RUN_FINISHED:
+                        self.sent.discard(int(message["run_id"]))
+                self.batch_applied.set()
+        finally:
+            self.batch_applied.set()  # a reader held back must not wait for a dead task
 
     async def _hello(self, hello: dict[str, Any]) -> None:
         assert self.worker is not None
