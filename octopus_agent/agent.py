@@ -26,6 +26,7 @@ from octopus_agent.executor import Execution, Outcome
 from octopus_agent.link import LinkDown, LinkRefused, ServerLink, WebSocketLink
 from octopus_agent.runtimes import detect_runtimes
 from octopus_agent.spool import Spool, SpoolFull
+from octopus_agent.window import OutputWindow
 
 log = logging.getLogger("octopus_agent")
 
@@ -41,6 +42,7 @@ class Agent:
         self.config = config
         self.link: ServerLink = link or WebSocketLink(config.websocket_urls, config.token)
         self.spool = Spool(config.data_dir / "spool.sqlite3", config.spool_max_bytes)
+        self.window = OutputWindow(config.output_window_bytes, lambda: self.spool.pending_bytes)
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}
         self.run_tasks: dict[int, asyncio.Task] = {}
@@ -154,6 +156,7 @@ class Agent:
             max_line_bytes=self.config.max_line_bytes,
             on_start=partial(self._on_started, spec.run_id),
             on_lines=partial(self._on_lines, spec.run_id),
+            window=self.window,
         )
         self.executions[spec.run_id] = execution
         self.run_tasks[spec.run_id] = asyncio.create_task(
@@ -282,6 +285,7 @@ class Agent:
                     raise LinkRefused(welcome.get("reason", "refused"))
                 self.heartbeat_interval = welcome.get("heartbeat_interval", self.heartbeat_interval)
                 self.connected = True
+                self.window.enforce(True)
                 self.sent_upto = 0  # resend everything not yet acknowledged
                 delay = 0.2
                 log.info(
@@ -305,6 +309,7 @@ class Agent:
                 was_down = True
             finally:
                 self.connected = False
+                self.window.enforce(False)  # the outbox on disk takes it all meanwhile
                 with contextlib.suppress(Exception):
                     await self.link.close()
             await asyncio.sleep(delay)
@@ -330,6 +335,7 @@ class Agent:
             kind = message.get("type")
             if kind == protocol.ACK:
                 self.spool.ack(int(message["upto"]))
+                self.window.changed()
             elif kind == protocol.RUN:
                 self._accept_run(protocol.RunSpec.from_dict(message["run"]))
             elif kind == protocol.REFUSE:

@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from octopus_agent.agent import Agent
-from octopus_agent.config import DRAIN_TIMEOUT, HEARTBEAT_INTERVAL, SPOOL_MAX_BYTES, Config
+from octopus_agent.config import (
+    DRAIN_TIMEOUT,
+    HEARTBEAT_INTERVAL,
+    OUTPUT_WINDOW_BYTES,
+    SPOOL_MAX_BYTES,
+    Config,
+)
 from octopus_agent.enrollment import EnrollmentFailed, enroll, saved_token
 
 
@@ -48,6 +54,14 @@ from octopus_agent.enrollment import EnrollmentFailed, enroll, saved_token
     show_default=True,
     help="Disk the outbox may use while the server is unreachable.",
 )
+@click.option(
+    "--output-window-kb",
+    type=int,
+    default=OUTPUT_WINDOW_BYTES // 1024,
+    show_default=True,
+    help="Output waiting for the (connected) server beyond this slows the jobs' output to "
+    "the server's pace; 0: never.",
+)
 @click.option("--no-detect-runtimes", is_flag=True, help="Do not probe for language runtimes.")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(
@@ -60,6 +74,7 @@ def main(
     heartbeat_interval: float,
     drain_timeout: float,
     spool_max_mb: int,
+    output_window_kb: int,
     no_detect_runtimes: bool,
     log_level: str,
 ) -> None:
@@ -88,6 +103,7 @@ def main(
         heartbeat_interval=heartbeat_interval,
         drain_timeout=drain_timeout,
         spool_max_bytes=spool_max_mb * 2**20,
+        output_window_bytes=output_window_kb * 1024,
         detect_runtimes=not no_detect_runtimes,
     )
     asyncio.run(_serve(config))

@@ -12,6 +12,9 @@ RECONNECT_MAX_DELAY = 5.0  # seconds between connection attempts, at most
 LOG_FLUSH_INTERVAL = 0.02  # seconds: output is batched this long before it is spooled
 MAX_LINE_BYTES = 64 * 1024
 SPOOL_MAX_BYTES = 1024 * 1024 * 1024
+# Output waiting for a connected server beyond this slows the jobs' output down to the
+# server's pace (octopus_agent/window.py); about 15,000 typical lines.
+OUTPUT_WINDOW_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Config:
     drain_timeout: float = DRAIN_TIMEOUT
     max_line_bytes: int = MAX_LINE_BYTES
     spool_max_bytes: int = SPOOL_MAX_BYTES
+    output_window_bytes: int = OUTPUT_WINDOW_BYTES
     detect_runtimes: bool = True
 
     @property

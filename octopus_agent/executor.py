@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from octopus_agent import protocol
+from octopus_agent.window import OutputWindow
 
 READ_CHUNK = 64 * 1024
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -149,8 +150,11 @@ class Execution:
         max_line_bytes: int = 64 * 1024,
         on_start: Callable[[int], None] | None = None,
         on_lines: LinesCallback | None = None,
+        window: OutputWindow | None = None,
     ) -> None:
         self.spec = spec
+        self.window = window
+        self.held_back = 0  # readers waiting for room in the output window
         self.on_line = on_line
         self.on_lines = on_lines
         self.on_start = on_start
@@ -287,11 +291,24 @@ class Execution:
             lambda texts: self._lines(name, texts),
         )
         while True:
+            if self.window is not None and not self.window.has_room():
+                await self._hold_back()
             data = await stream.read(READ_CHUNK)
             if not data:
                 break
             splitter.feed(data)
         splitter.close()
+
+    async def _hold_back(self) -> None:
+        """Wait for room in the output window (the job blocks on its full pipe meanwhile).
+        Time held back is not the job's silence: it does not count towards hung."""
+        assert self.window is not None
+        self.held_back += 1
+        try:
+            await self.window.wait_for_room()
+        finally:
+            self.held_back -= 1
+            self.last_output = time.monotonic()
 
     async def _watch(self) -> None:
         """Kill the run at its timeout, or when it has been silent for its heartbeat timeout."""
@@ -303,6 +320,8 @@ class Execution:
             if spec.timeout and now - started >= spec.timeout:
                 self.stop(protocol.OUTCOME_TIMED_OUT, f"timed out after {spec.timeout:g} s")
                 return
+            if self.held_back:
+                continue
             if spec.heartbeat_timeout and now - self.last_output >= spec.heartbeat_timeout:
                 self.stop(
                     protocol.OUTCOME_HUNG,
