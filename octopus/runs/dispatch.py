@@ -124,7 +124,10 @@ def assign_queued_runs() -> int:
     if not queued:
         return 0
     workers = available_workers()
-    last_worker = _last_worker_by_job({run.job_id for run in queued})
+    # Only round robin needs to know where a job's last run went.
+    last_worker = _last_worker_by_job(
+        {run.job_id for run in queued if run.job.routing == Routing.ROUND_ROBIN}
+    )
     by_id = {w.id: w for w in workers}
     handed: list[tuple[Worker, Run]] = []
     # One transaction for the batch: one commit, not one per run.
