@@ -34,7 +34,7 @@ POLL_INTERVAL = 0.5  # seconds: look again without a nudge (viewers of other rep
 # Seconds between two reads, at least, while following a busy run: nudges come with every
 # batch stored, and reading after each would cost more in queries than it brings.
 READ_INTERVAL = 0.04
-READ_LINES = 2000  # lines per database read
+READ_LINES = 10000  # lines per database read
 FRAME_BYTES = 256 * 1024  # text per WebSocket frame, about
 
 Send = Callable[[dict[str, Any] | str], Awaitable[None]]  # a message, or one encoded

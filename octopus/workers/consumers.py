@@ -22,6 +22,7 @@ log = logging.getLogger("octopus.workers")
 
 POLL_INTERVAL = 1.0  # seconds: look for runs even without a nudge (other replicas)
 MAX_INBOX_BYTES = 2 * 1024 * 1024  # received and not yet applied, per worker connection
+MAX_BATCH_BYTES = 256 * 1024  # applied in one transaction, about
 
 
 def _bearer_token(scope: dict[str, Any]) -> str:
@@ -49,7 +50,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
         self.pusher: asyncio.Task | None = None
         # Spooled messages wait here and are applied in batches (with the other workers'
         # messages, see applier): one acknowledgement for everything that arrived meanwhile.
-        self.inbox: list[dict[str, Any]] = []
+        self.inbox: list[tuple[dict[str, Any], int]] = []  # (message, its size)
         self.inbox_bytes = 0
         self.batch_applied = asyncio.Event()
         self.applier: asyncio.Task | None = None
@@ -102,8 +103,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
             for run_id in abandon:
                 await self._cancel(run_id, "this run was given to another worker")
         elif kind in protocol.SPOOLED_TYPES:
-            self.inbox.append(message)
-            self.inbox_bytes += len(text_data or bytes_data or b"")
+            size = len(text_data or bytes_data or b"")
+            self.inbox.append((message, size))
+            self.inbox_bytes += size
             if self.applier is None or self.applier.done():
                 self.applier = asyncio.create_task(self._apply_inbox())
             # Backpressure: past the limit, stop reading the link until a batch is applied
@@ -114,11 +116,23 @@ class AgentConsumer(AsyncWebsocketConsumer):
         else:
             log.warning("worker %s sent an unknown message type %r", self.worker.name, kind)
 
+    def _take_batch(self) -> list[dict[str, Any]]:
+        """The oldest messages, up to MAX_BATCH_BYTES (at least one): applied and
+        acknowledged in pieces, so the agent can send on while a piece is applied."""
+        taken, size = 0, 0
+        while taken < len(self.inbox) and (taken == 0 or size < MAX_BATCH_BYTES):
+            size += self.inbox[taken][1]
+            taken += 1
+        batch = [message for message, _ in self.inbox[:taken]]
+        del self.inbox[:taken]
+        self.inbox_bytes -= size
+        return batch
+
     async def _apply_inbox(self) -> None:
         assert self.worker is not None
         try:
             while self.inbox:
-                batch, self.inbox, self.inbox_bytes = self.inbox, [], 0
+                batch = self._take_batch()
                 abandon = await applier.apply(self.worker, batch)
                 await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
                 for run_id in abandon:
