@@ -39,6 +39,11 @@ class _Pool:
     def give_back(self, executor: ThreadPoolExecutor) -> None:
         self.free.put_nowait(executor)
 
+    def close(self) -> None:
+        """The loop is gone: let the idle threads end."""
+        while not self.free.empty():
+            self.free.get_nowait().shutdown(wait=False)
+
 
 # Per event loop: tests run several loops, one after another.
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
@@ -50,6 +55,7 @@ class PooledThreadsASGIHandler(ASGIHandler):
         pool = _pools.get(loop)
         if pool is None:
             pool = _pools[loop] = _Pool()
+            weakref.finalize(loop, pool.close)
         executor = await pool.borrow()
         try:
             # Django's own ThreadSensitiveContext inside this one uses this executor.
