@@ -35,6 +35,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+FINISHED_RUN = (
+    "SELECT created, dispatched_at, started_at FROM runs_run WHERE id = ? AND state = 'succeeded'"
+)
+
+
+def finished_run_reader(server: OctopusServer):
+    """run id → its times once it succeeded, else None. On SQLite through one connection
+    kept open (the bench shares the CPUs with what it measures)."""
+    if server.database.vendor == "sqlite":
+        connection = sqlite3.connect(server.database.sqlite_path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        return lambda run_id: connection.execute(FINISHED_RUN, (run_id,)).fetchone()
+    connection = server.database._connect()  # PostgreSQL or MariaDB: also kept open
+    if server.database.vendor == "postgresql":
+        connection.autocommit = True  # each look sees the latest commit (MariaDB's is on)
+
+    def read(run_id: int):
+        cursor = connection.cursor()
+        cursor.execute(FINISHED_RUN.replace("?", "%s"), (run_id,))
+        return cursor.fetchone()
+
+    return read
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200, help="sequential run-now requests")
@@ -58,8 +82,7 @@ def main() -> None:
         )
         token = ui.csrf(f"/jobs/{job_id}/")
         ui.client.follow_redirects = False
-        poll = sqlite3.connect(server.database.sqlite_path, isolation_level=None)
-        poll.row_factory = sqlite3.Row
+        poll = finished_run_reader(server)
         latencies = []
         stages: dict[str, list[float]] = {
             "request → run queued": [],
@@ -74,19 +97,12 @@ def main() -> None:
             run_id = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
             # One connection, a look every 5 ms: the bench shares the 2 CPUs with what it
             # measures, and a new connection every 2 ms cost them a measurable share.
-            row = wait_until(
-                lambda r=run_id: poll.execute(
-                    "SELECT created, dispatched_at, started_at FROM runs_run "
-                    "WHERE id = ? AND state = 'succeeded'",
-                    (r,),
-                ).fetchone(),
-                30,
-                0.005,
-                "the run",
-            )
+            row = wait_until(lambda r=run_id: poll(r), 30, 0.005, "the run")
             created, dispatched, started = (
-                datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
-                for name in ("created", "dispatched_at", "started_at")
+                (value if isinstance(value, datetime) else datetime.fromisoformat(value)).replace(
+                    tzinfo=UTC
+                )
+                for value in (row["created"], row["dispatched_at"], row["started_at"])
             )
             latencies.append((started - sent).total_seconds() * 1000)
             for name, (a, b) in zip(
@@ -104,10 +120,14 @@ def main() -> None:
                 f"p95 {percentile(values, 0.95):5.1f} ms"
             )
 
-        now = datetime.now(UTC).isoformat(sep=" ")
+        now = (
+            datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        )  # naive UTC: every database takes it
         base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
+        # `trigger` is a reserved word in MariaDB and MySQL.
+        trigger = "`trigger`" if server.database.vendor == "mysql" else "trigger"
         server.database.executemany(
-            "INSERT INTO runs_run (job_id, trigger, fanout_key, attempt, args, command, "
+            f"INSERT INTO runs_run (job_id, {trigger}, fanout_key, attempt, args, command, "
             "state, reason, note, created, log_lines, saw_end_marker, no_worker_alerted) "
             "VALUES (?, 'api', '', 1, '[]', '', 'queued', '', '', ?, 0, ?, ?)",
             [(job_id, now, False, False)] * args.burst,
