@@ -120,9 +120,9 @@ def main() -> None:
                 f"p95 {percentile(values, 0.95):5.1f} ms"
             )
 
-        now = (
-            datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-        )  # naive UTC: every database takes it
+        now = datetime.now(UTC).isoformat(sep=" ")
+        if server.database.vendor == "mysql":
+            now = now.removesuffix("+00:00")  # MariaDB takes naive times (UTC, as Django)
         base = server.query("SELECT COALESCE(MAX(id), 0) AS n FROM runs_run")[0]["n"]
         # `trigger` is a reserved word in MariaDB and MySQL.
         trigger = "`trigger`" if server.database.vendor == "mysql" else "trigger"
