@@ -27,6 +27,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.e2e.databases import drop_all_created
 from tests.e2e.octopus_process import Browserless, OctopusServer, wait_until
 
 
@@ -166,6 +167,7 @@ def main() -> None:
         for worker in workers:
             worker.stop()
         server.stop()
+        drop_all_created()  # the PostgreSQL or MariaDB database made for this run
 
 
 if __name__ == "__main__":
