@@ -29,7 +29,7 @@ from octopus.alerts import rules as alert_rules
 from octopus.jobs.models import Job
 from octopus.lib.logline import CODE_END, parse_line
 from octopus.logs import live, sql
-from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, STREAM_LEVEL, kind_of, packed_kinds
+from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, kind_of, packed_kinds
 from octopus.runs.models import Run
 from octopus_agent import protocol
 
@@ -275,7 +275,5 @@ def store_lines(run: Run, lines: list) -> int:
         # Lines at or above the job's alert level raise an alert. The hook skips lines at
         # or below run.log_lines (judged before), so it must hold the value before this batch.
         run.log_lines = stored_upto
-        alert_rules.log_lines_stored(
-            run, [(seq, STREAM_LEVEL[kind][1], text) for seq, _ts, kind, text in fresh]
-        )
+        alert_rules.log_lines_stored(run, fresh)
     return last_seq
