@@ -71,11 +71,6 @@ def queue_manual_run(
     return run
 
 
-def mark_started(run_id: int, worker_id: int, pid: int, started_at: datetime) -> bool:
-    """Return False when the run is no longer this worker's to run (lost, cancelled...)."""
-    return not mark_started_many(worker_id, {run_id: (pid, started_at)})
-
-
 def mark_started_many(worker_id: int, starts: dict[int, tuple[int, datetime]]) -> list[int]:
     """Record that the worker started these runs (run id → pid, start time) in one go.
     Return the runs that are no longer the worker's to run (lost, cancelled...)."""

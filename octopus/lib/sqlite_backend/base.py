@@ -11,6 +11,8 @@ server) still meet SQLite's own lock and busy handler, as before.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db.backends.sqlite3 import base
 
@@ -45,20 +47,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if lock is not None:
             lock.release()
 
-    def _commit(self) -> None:
+    @contextmanager
+    def _then_release_writer(self) -> Iterator[None]:
+        """The transaction ends (or the connection closes), whatever happens: let the
+        next writer of this process go."""
         try:
-            super()._commit()
+            yield
         finally:
             self._release_writer()
+
+    def _commit(self) -> None:
+        with self._then_release_writer():
+            super()._commit()
 
     def _rollback(self) -> None:
-        try:
+        with self._then_release_writer():
             super()._rollback()
-        finally:
-            self._release_writer()
 
     def _close(self) -> None:
-        try:
+        with self._then_release_writer():
             super()._close()
-        finally:
-            self._release_writer()
