@@ -11,16 +11,16 @@ def request_threads() -> set[int]:
     return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("request-")}
 
 
-def test_sequential_requests_reuse_one_thread(asgi_server) -> None:
+def test_sequential_requests_reuse_a_few_threads(asgi_server) -> None:
     before = request_threads()
     all_before = {t.ident for t in threading.enumerate()}
     with httpx.Client(base_url=asgi_server) as client:
-        for _ in range(20):
+        for _ in range(40):
             assert client.get("/health").status_code == 200
     made = request_threads() - before
-    # A thread or two served all twenty (the next request may come in while the last one's
+    # A few threads served all forty (the next request may come in while the last one's
     # handler is still returning its thread), and they are still there to serve more.
-    assert 1 <= len(made) <= 2, made
+    assert 1 <= len(made) <= 8, made
     # Nothing else was started per request (Django's default: a thread each, then joined).
     others = {t.ident for t in threading.enumerate()} - all_before - made
     assert len(others) <= 2, others
