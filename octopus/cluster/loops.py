@@ -69,12 +69,14 @@ def _fire() -> int:
     queued = scheduler.fire_due_jobs(timezone.now())
     if queued:
         wakeups.wake_dispatcher()
-    return queued
+    ahead = scheduler.queue_ahead(timezone.now())
+    for firing, _ in ahead:
+        wakeups.dispatch_at(firing)
+    return queued + sum(count for _, count in ahead)
 
 
 def _next_firing() -> float:
-    scheduler.prepare_next_firings(timezone.now())
-    return scheduler.seconds_until_next_firing(timezone.now(), cap=1.0)
+    return scheduler.seconds_until_next_tick(timezone.now(), cap=1.0)
 
 
 def _monitor(leadership: Leadership) -> int:
@@ -158,7 +160,7 @@ class Loops:
                 self.dispatch,
                 self.leadership,
                 self.stop_event,
-                0.5,
+                lambda: wakeups.seconds_until_due(cap=0.5),
                 wakeups.dispatcher,
             ),
             Loop(

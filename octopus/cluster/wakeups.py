@@ -6,8 +6,11 @@ request should reach a worker in milliseconds, not at the next tick.
 
 from __future__ import annotations
 
+import heapq
 import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 
 scheduler = threading.Event()  # a job's schedule changed
 dispatcher = threading.Event()  # a run was queued or a worker became available
@@ -37,3 +40,26 @@ def dispatch_now() -> None:
     leader."""
     if inline_dispatch is None or not inline_dispatch():
         wake_dispatcher()
+
+
+# Moments (epoch seconds) at which runs queued ahead become due: the dispatcher of this
+# process sleeps no later than the next one. The scheduler, which queues them, runs in the
+# same process; after a takeover the dispatcher's regular poll finds those queued before.
+_due: list[float] = []
+_due_lock = threading.Lock()
+
+
+def dispatch_at(moment: datetime) -> None:
+    with _due_lock:
+        heapq.heappush(_due, moment.timestamp())
+    if moment.timestamp() <= time.time():
+        dispatcher.set()
+
+
+def seconds_until_due(cap: float) -> float:
+    """Until the next moment runs become due, at most `cap`."""
+    now = time.time()
+    with _due_lock:
+        while _due and _due[0] <= now:
+            heapq.heappop(_due)
+        return min(cap, _due[0] - now) if _due else cap

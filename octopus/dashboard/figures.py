@@ -18,7 +18,12 @@ FIRING_GRACE = timedelta(seconds=5)  # a firing being queued right now still sho
 
 def running_runs() -> QuerySet:
     active = (RunState.QUEUED, RunState.DISPATCHED, RunState.RUNNING)
-    return Run.objects.filter(state__in=active).select_related("job", "worker").order_by("-id")
+    return (
+        Run.objects.filter(state__in=active)
+        .exclude(Run.ahead_of_their_second(timezone.now()))
+        .select_related("job", "worker")
+        .order_by("-id")
+    )
 
 
 def failing_jobs() -> QuerySet:

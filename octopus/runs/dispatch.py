@@ -19,7 +19,7 @@ from octopus.alerts import rules as alert_rules
 from octopus.cluster import notify
 from octopus.jobs.models import Concurrency, Job, Routing
 from octopus.runs.command import render_command, run_spec
-from octopus.runs.models import Run, RunState
+from octopus.runs.models import ACTIVE_STATES, Run, RunState, Trigger
 from octopus.runs.routing import describe_target, eligible_workers, pick_worker
 from octopus.workers import hub
 from octopus.workers.models import Worker, WorkerState
@@ -94,11 +94,13 @@ def assign_queued_runs() -> int:
     ready = Run.objects.filter(state=RunState.QUEUED).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
-    waiting = list(ready.values("job_id").annotate(first=Min("id")).order_by("first")[:BATCH])
+    waiting = _waiting_jobs(ready)
     if not waiting:
         return 0
     job_ids = {row["job_id"] for row in waiting}
     jobs = Job.objects.in_bulk(job_ids)
+    if _skip_firings_of_busy_jobs(waiting, jobs, now):
+        waiting = _waiting_jobs(ready)
     in_flight = _in_flight_by_slot(jobs)
     queued: list[Run] = []
     first_only: list[int] = []  # jobs with room for one run: its id is known already
@@ -162,6 +164,56 @@ def assign_queued_runs() -> int:
     for worker_id in {worker.id for worker, _ in handed} - connected_here:
         notify.announce_elsewhere(notify.WORKER, worker_id)
     return len(handed)
+
+
+def _waiting_jobs(ready: QuerySet[Run]) -> list[dict]:
+    """Per job with runs ready to go: its first such run, and how many are firings."""
+    firings = Count("id", filter=Q(trigger=Trigger.SCHEDULE))
+    rows = ready.values("job_id").annotate(first=Min("id"), firings=firings)
+    return list(rows.order_by("first")[:BATCH])
+
+
+def _skip_firings_of_busy_jobs(waiting: list[dict], jobs: dict[int, Job], now: datetime) -> int:
+    """The `skip` rule, settled when a firing is due: a firing of a skip job is skipped if
+    another run of the job is active then (in flight, queued, or waiting to retry); of
+    several firings due at once, the earliest is kept. Firings queued ahead reach here at
+    their second. Return how many were skipped."""
+    job_ids = [
+        row["job_id"] for row in waiting if row["firings"] and _skips_firings(jobs[row["job_id"]])
+    ]
+    if not job_ids:
+        return 0
+    active = (
+        Run.objects.filter(job_id__in=job_ids, state__in=ACTIVE_STATES)
+        .exclude(Run.ahead_of_their_second(now))
+        .order_by("id")
+        .values_list("id", "job_id", "trigger", "state", "scheduled_for")
+    )
+    firings: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    others: dict[int, int] = {}
+    for run_id, job_id, trigger, state, scheduled_for in active:
+        # Runs read here as queued firings are all due: the ones ahead were left out.
+        if trigger == Trigger.SCHEDULE and state == RunState.QUEUED:
+            firings[job_id].append((scheduled_for, run_id))
+        else:
+            others.setdefault(job_id, run_id)
+    skipped = 0
+    for job_id, due in firings.items():
+        due.sort()
+        blocker = others.get(job_id, due[0][1])
+        surplus = [run_id for _, run_id in due if run_id != blocker]
+        if surplus:
+            skipped += Run.objects.filter(id__in=surplus, state=RunState.QUEUED).update(
+                state=RunState.SKIPPED,
+                reason=f"skipped: run {blocker} still active",
+                finished_at=now,
+            )
+    return skipped
+
+
+def _skips_firings(job: Job) -> bool:
+    # A broadcast firing is one run per worker, limited per worker instead.
+    return job.concurrency == Concurrency.SKIP and job.routing != Routing.BROADCAST
 
 
 def _limit(job: Job) -> int:

@@ -45,6 +45,7 @@ def queue_manual_run(
     if job.concurrency == Concurrency.SKIP:
         active = (
             Run.objects.filter(job=job, state__in=ACTIVE_STATES)
+            .exclude(Run.ahead_of_their_second(timezone.now()))
             .order_by("id")
             .values_list("id", flat=True)
             .first()

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -106,6 +109,12 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.job_id} ({self.state})"
+
+    @staticmethod
+    def ahead_of_their_second(now: datetime) -> Q:
+        """Firings the scheduler queued ahead whose second has not come: nothing may
+        happen to them yet, so no rule counts them as active (jobs/scheduler.py)."""
+        return Q(trigger=Trigger.SCHEDULE, state=RunState.QUEUED, not_before__gt=now)
 
     @property
     def is_active(self) -> bool:

@@ -12,14 +12,14 @@ from datetime import datetime
 
 from django.db import connection
 
-from octopus.jobs.models import Concurrency, Routing
-from octopus.runs.models import ACTIVE_STATES, RunState
+from octopus.jobs.models import Routing
+from octopus.runs.models import RunState
 
-# Queue (or record as skipped) scheduled firings. (job_id, scheduled_for, fanout_key) is
-# unique: a firing another scheduler already queued is ignored, not an error.
+# Queue scheduled firings. (job_id, scheduled_for, fanout_key) is unique: a firing another
+# scheduler already queued is ignored, not an error.
 INSERT_FIRING = """
 INSERT {ignore} INTO runs_run ({columns})
-VALUES (%s, 'schedule', %s, '', 1, %s, '', %s, %s, '', %s, %s, %s, 0, %s)
+VALUES (%s, 'schedule', %s, '', 1, %s, '', 'queued', '', '', %s, NULL, %s, 0, %s)
 {on_conflict}
 """
 # Quoted per database: `trigger` is a reserved word in MySQL and MariaDB.
@@ -35,123 +35,72 @@ COLUMNS = (
     "reason",
     "note",
     "created",
-    "finished_at",
+    "not_before",
     "no_worker_alerted",
     "log_lines",
     "saw_end_marker",
 )
 
 
-def insert_firings(
-    rows: list[tuple[int, datetime, list[str], str, str, bool]], now: datetime
-) -> None:
-    """rows: (job id, scheduled_for, args, state, reason, finished)."""
-    ops = connection.ops
-    columns = ", ".join(ops.quote_name(column) for column in COLUMNS)
+def _statement(template: str, **parts: str) -> str:
+    columns = ", ".join(connection.ops.quote_name(column) for column in COLUMNS)
     if connection.vendor == "mysql":
-        sql = INSERT_FIRING.format(columns=columns, ignore="IGNORE", on_conflict="")
+        ignore, on_conflict = "IGNORE", ""
     else:
-        sql = INSERT_FIRING.format(columns=columns, ignore="", on_conflict="ON CONFLICT DO NOTHING")
-    created = ops.adapt_datetimefield_value(now)
+        ignore, on_conflict = "", "ON CONFLICT DO NOTHING"
+    return template.format(columns=columns, ignore=ignore, on_conflict=on_conflict, **parts)
+
+
+def insert_firings(rows: list[tuple[int, datetime, list[str]]], now: datetime) -> None:
+    """Queue these firings, due now: rows of (job id, scheduled_for, args)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    created = adapt(now)
     params = [
-        (
-            job_id,
-            ops.adapt_datetimefield_value(scheduled_for),
-            json.dumps(args),
-            state,
-            reason,
-            created,
-            created if finished else None,
-            False,
-            False,
-        )
-        for job_id, scheduled_for, args, state, reason, finished in rows
+        (job_id, adapt(scheduled_for), json.dumps(args), created, False, False)
+        for job_id, scheduled_for, args in rows
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(_statement(INSERT_FIRING), params)
 
 
-# Queue the on-time firing of a group of jobs sharing one schedule, straight from their rows
-# (octopus/jobs/scheduler.py, planned firings): the database does the per-row work. A job
-# whose row no longer matches the plan (edited, disabled, already fired) is left out and
-# goes through the general path. Under the `skip` rule a job with an active run gets a
-# skipped run naming it. (The outer WHERE keeps SQLite from reading ON CONFLICT as a join.)
-INSERT_PLANNED = """
+# Queue one firing of a group of jobs sharing a schedule, ahead of its second, straight from
+# their rows (octopus/jobs/scheduler.py, queue_ahead): the database does the per-row work. A
+# job whose row no longer matches (edited, disabled, already fired) is left out and is seen
+# to again. (SQLite needs the SELECT's WHERE to read ON CONFLICT as an upsert.)
+INSERT_AHEAD = """
 INSERT {ignore} INTO runs_run ({columns})
-SELECT d.id, 'schedule', %s, '', 1, d.default_args, '',
-       CASE WHEN d.active IS NULL THEN %s ELSE %s END,
-       CASE WHEN d.active IS NULL THEN '' ELSE {skipped_reason} END,
-       '', %s, CASE WHEN d.active IS NULL THEN NULL ELSE %s END, %s, 0, %s
-FROM (
-  SELECT j.id, j.default_args,
-         CASE WHEN j.concurrency = %s THEN
-           (SELECT MIN(r.id) FROM runs_run r WHERE r.job_id = j.id AND r.state IN ({active}))
-         END AS active
-  FROM jobs_job j
-  WHERE {matches}
-) d
-WHERE 1 = 1
+SELECT j.id, 'schedule', %s, '', 1, j.default_args, '', 'queued', '', '', %s, %s, %s, 0, %s
+FROM jobs_job j
+WHERE {matches}
 {on_conflict}
 """
 # The firing is claimed by moving next_fire_at on, under the same conditions.
-MOVE_PLANNED = "UPDATE jobs_job SET next_fire_at = %s WHERE {matches}"
-PLANNED_MATCH = (
+MOVE_AHEAD = "UPDATE jobs_job SET next_fire_at = %s WHERE {matches}"
+AHEAD_MATCH = (
     "{t}next_fire_at = %s AND {t}enabled = %s AND {t}schedule = %s AND {t}time_zone = %s"
     " AND {t}routing <> %s"
 )
 
 
-def queue_planned_firings(
+def queue_firing_ahead(
     schedule: str,
     time_zone: str,
     firing: datetime,
     following: datetime,
     now: datetime,
 ) -> int:
-    """Queue `firing` for the jobs due then with this schedule and time zone, and move
-    their next_fire_at to `following` (the same for all of them); return how many runs
-    were inserted."""
-    ops = connection.ops
-    columns = ", ".join(ops.quote_name(column) for column in COLUMNS)
-    match_params = [
-        ops.adapt_datetimefield_value(firing),
-        True,
-        schedule,
-        time_zone,
-        Routing.BROADCAST,
-    ]
-    if connection.vendor == "mysql":
-        reason = "CONCAT('skipped: run ', d.active, ' still active')"
-        ignore, on_conflict = "IGNORE", ""
-    else:
-        reason = "'skipped: run ' || d.active || ' still active'"
-        ignore, on_conflict = "", "ON CONFLICT DO NOTHING"
-    insert = INSERT_PLANNED.format(
-        ignore=ignore,
-        columns=columns,
-        skipped_reason=reason,
-        active=", ".join(["%s"] * len(ACTIVE_STATES)),
-        matches=PLANNED_MATCH.format(t="j."),
-        on_conflict=on_conflict,
-    )
-    created = ops.adapt_datetimefield_value(now)
-    insert_params = [
-        ops.adapt_datetimefield_value(firing),
-        RunState.QUEUED,
-        RunState.SKIPPED,
-        created,
-        created,
-        False,
-        False,
-        Concurrency.SKIP,
-        *ACTIVE_STATES,
-        *match_params,
-    ]
-    move = MOVE_PLANNED.format(matches=PLANNED_MATCH.format(t=""))
+    """Queue `firing` for the jobs due then with this schedule and time zone, as runs not
+    handed out before it, and move their next_fire_at to `following` (the same for all of
+    them); return how many runs were inserted."""
+    adapt = connection.ops.adapt_datetimefield_value
+    match_params = [adapt(firing), True, schedule, time_zone, Routing.BROADCAST]
+    insert = _statement(INSERT_AHEAD, matches=AHEAD_MATCH.format(t="j."))
+    insert_params = [adapt(firing), adapt(now), adapt(firing), False, False, *match_params]
+    move = MOVE_AHEAD.format(matches=AHEAD_MATCH.format(t=""))
     with connection.cursor() as cursor:
         cursor.execute(insert, insert_params)
         inserted = cursor.rowcount
-        cursor.execute(move, [ops.adapt_datetimefield_value(following), *match_params])
+        cursor.execute(move, [adapt(following), *match_params])
     return max(inserted, 0)
 
 

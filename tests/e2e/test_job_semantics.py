@@ -93,19 +93,26 @@ def test_skip_records_exactly_the_firings_that_came_while_a_run_was_active(up, u
     runs = runs_of(up, job_id)
     executed = [r for r in runs if r["state"] != "skipped"]
     last_done = max(ts(r["finished_at"]) for r in executed if r["state"] == "succeeded")
-    settled = [r for r in runs if ts(r["created"]) < last_done]
+
+    # Firings are queued ahead and the rule is settled by the dispatcher when each one's
+    # second comes: a skipped one ends then, an executed one is handed out then.
+    def settled_at(run: dict) -> datetime:
+        return ts(run["finished_at"] if run["state"] == "skipped" else run["dispatched_at"])
+
+    settled = [r for r in runs if r["state"] == "skipped" or r["dispatched_at"]]
+    settled = [r for r in settled if settled_at(r) < last_done]
     assert {r["worker_name"] for r in executed if r["worker_name"]} == {"local", "second"}
 
     def active_at(moment: datetime) -> list:
         return [
             r
             for r in executed
-            if ts(r["created"]) < moment
+            if ts(r["scheduled_for"]) < moment
             and (r["finished_at"] is None or ts(r["finished_at"]) > moment)
         ]
 
     for firing in settled:
-        blocking = [r for r in active_at(ts(firing["created"])) if r["id"] != firing["id"]]
+        blocking = [r for r in active_at(settled_at(firing)) if r["id"] != firing["id"]]
         if firing["state"] == "skipped":
             assert blocking, f"firing {firing['scheduled_for']} skipped with nothing active"
             assert firing["reason"] == f"skipped: run {blocking[0]['id']} still active"
@@ -115,7 +122,7 @@ def test_skip_records_exactly_the_firings_that_came_while_a_run_was_active(up, u
     skipped_between = [
         sum(1 for r in settled if r["state"] == "skipped" and a["id"] < r["id"] < b["id"])
         for a, b in pairwise(executed)
-        if ts(b["created"]) < last_done
+        if b["dispatched_at"] and settled_at(b) < last_done
     ]
     assert skipped_between and all(n == 3 for n in skipped_between), skipped_between
     # Never two at once, on any worker.

@@ -8,6 +8,7 @@ import pytest
 
 from octopus.jobs import scheduler
 from octopus.jobs.models import Job
+from octopus.runs.dispatch import assign_queued_runs
 from octopus.runs.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,7 @@ def test_skip_concurrency_records_a_skipped_firing_while_a_run_is_active(make_jo
     scheduled_job(make_job, concurrency="skip")
     scheduler.fire_due_jobs(T0)
     scheduler.fire_due_jobs(T0 + timedelta(seconds=1))
+    assign_queued_runs()  # the rule is settled when the dispatcher sees the firing due
     runs = list(Run.objects.order_by("scheduled_for"))
     assert [r.state for r in runs] == ["queued", "skipped"]
     assert runs[1].reason == f"skipped: run {runs[0].id} still active"
@@ -123,4 +125,4 @@ def test_disabled_and_manual_jobs_never_fire(make_job) -> None:
 
 def test_time_until_next_firing_is_capped(make_job) -> None:
     scheduled_job(make_job, schedule="0 0 1 1 *")
-    assert scheduler.seconds_until_next_firing(T0, cap=1.0) == 1.0
+    assert scheduler.seconds_until_next_tick(T0, cap=1.0) == 1.0
