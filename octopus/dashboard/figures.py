@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from octopus.jobs.listing import with_last_run
+from octopus.jobs.listing import with_last_run, with_next_firing
 from octopus.jobs.models import Job
 from octopus.runs.models import FAILURE_STATES, Run, RunState
 from octopus.workers.models import Worker, WorkerState
@@ -49,7 +49,7 @@ def open_alerts() -> int:
 
 def next_firings() -> QuerySet:
     return (
-        Job.objects.filter(enabled=True, next_fire_at__gte=timezone.now() - FIRING_GRACE)
-        .exclude(schedule="")
-        .order_by("next_fire_at")
+        with_next_firing(Job.objects.filter(enabled=True).exclude(schedule=""))
+        .filter(next_firing__gte=timezone.now() - FIRING_GRACE)
+        .order_by("next_firing")
     )

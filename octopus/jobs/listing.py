@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.http import QueryDict
+from django.utils import timezone
 
 from octopus.jobs.models import Job
 from octopus.runs.models import Run, RunState
@@ -16,7 +17,7 @@ from octopus.runs.models import Run, RunState
 SORTS = {
     "name": ["name"],
     "-name": ["-name"],
-    "next": [F("next_fire_at").asc(nulls_last=True), "name"],
+    "next": [F("next_firing").asc(nulls_last=True), "name"],
     "last": [F("last_run_at").desc(nulls_last=True), "name"],
 }
 NEVER = "never"  # the "last run" filter value for jobs that never ran
@@ -58,6 +59,17 @@ def with_last_run(jobs: QuerySet) -> QuerySet:
     )
 
 
+def with_next_firing(jobs: QuerySet) -> QuerySet:
+    """Annotate each job with its next firing: one queued ahead whose second has not come
+    (jobs/scheduler.py), else the next not yet queued."""
+    ahead = (
+        Run.objects.filter(Q(job=OuterRef("pk")) & Run.ahead_of_their_second(timezone.now()))
+        .order_by("not_before")
+        .values("not_before")[:1]
+    )
+    return jobs.annotate(next_firing=Coalesce(Subquery(ahead), F("next_fire_at")))
+
+
 def _json_list_has(field: str, value: str) -> Q:
     if connection.features.supports_json_field_contains:
         return Q(**{f"{field}__contains": [value]})
@@ -67,6 +79,7 @@ def _json_list_has(field: str, value: str) -> Q:
 
 def filtered_jobs(f: JobFilter) -> QuerySet:
     jobs = with_last_run(Job.objects.select_related("owner", "group", "target_worker"))
+    jobs = with_next_firing(jobs)
     jobs = jobs.annotate(
         tags_text=Cast("tags", TextField()), target_labels_text=Cast("target_labels", TextField())
     )

@@ -95,3 +95,24 @@ def test_it_pages_twenty_five_jobs_at_a_time(client, viewer, make_job) -> None:
     first = client.get("/jobs/").content.decode()
     assert "Page 1 of 3" in first and 'hx-target="#job-results"' in first
     assert names(client.get("/jobs/", {"page": 3}, **HTMX))[0] == "job-50"
+
+
+def test_a_firing_queued_ahead_is_still_shown_as_the_next_one(client, viewer, jobs) -> None:
+    # The scheduler queues a firing 3 s early and moves next_fire_at past it: the list and
+    # the dashboard show the second still to come, and sort by it.
+    etl, report, _ = jobs
+    now = timezone.now().replace(microsecond=0)
+    second = now + timedelta(seconds=30)
+    Run.objects.create(job=etl, trigger="schedule", scheduled_for=second, not_before=second)
+    client.force_login(viewer)
+    page = client.get("/jobs/", {"sort": "next"}, **HTMX).content.decode()
+    assert names_in(page) == ["etl-orders", "report", "backup"]
+    assert f'datetime="{second.isoformat()}"' in page
+    dashboard = client.get("/").content.decode().split('id="next-firings"')[1]
+    assert dashboard.index(">etl-orders</a>") < dashboard.index(">report</a>")
+
+
+def names_in(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<a href="/jobs/\d+/">([^<]+)</a>', page)
