@@ -10,7 +10,10 @@ Firings are queued a few seconds ahead of their second as runs not handed out be
 (jobs/scheduler.py): a firing is late by however much its commit came after its second,
 and the bench also prints how far ahead each batch committed.
 
-Usage: .venv/bin/python bench/scheduler.py [--jobs 10000] [--minutes 2]
+Then, on a fresh server with every loop and two real workers, 20 jobs firing every second
+for 30 s: each firing's second → handed to a worker → its process started (p50, p95, max).
+
+Usage: .venv/bin/python bench/scheduler.py [--jobs 10000] [--minutes 2] [--probe-seconds 30]
        OCTOPUS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test ... (a fresh database
        on that server is used and dropped)
 Goals (issue 9): p95 lateness ≤ 50 ms; scheduler < 0.5 core.
@@ -31,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.e2e.databases import InstanceDatabase
-from tests.e2e.octopus_process import OctopusServer, wait_until
+from tests.e2e.octopus_process import Browserless, OctopusServer, wait_until
 
 
 def thread_cpu_seconds(pid: int, tid: int) -> float:
@@ -77,6 +80,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--minutes", type=int, default=2)
+    parser.add_argument(
+        "--probe-seconds",
+        type=int,
+        default=30,
+        help="then, on a fresh server with workers: seconds of every-second firings timed "
+        "to their process start (0: skip)",
+    )
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="octopus-sched-bench-")) / "data"
@@ -177,6 +187,68 @@ def main() -> None:
         f"  scheduler thread CPU: {cpu:.2f} s over {wall:.0f} s = {cpu / wall:.3f} core"
         f" on average ({cpu / args.minutes:.2f} s per minute of firings)"
     )
+
+    if args.probe_seconds:
+        firing_to_start(args.probe_seconds)
+
+
+def firing_to_start(seconds: int, jobs: int = 20, workers: int = 2) -> None:
+    """The whole path of a firing, on a server with every loop and real workers: its
+    second → handed to a worker (the dispatcher wakes at the second for runs queued ahead)
+    → the job's process started."""
+    data = Path(tempfile.mkdtemp(prefix="octopus-sched-probe-")) / "data"
+    server = OctopusServer(data, env={"OCTOPUS_LOG_LEVEL": "WARNING"}).start()
+    agents = [server.start_worker(f"probe-{i}", "probe") for i in range(workers)]
+    try:
+        ui = Browserless(server.url)
+        ui.login()
+        job_ids = [
+            ui.create_job_id(
+                name=f"every-second-{n:02d}",
+                command="true",
+                schedule="* * * * * *",
+                concurrency="allow",
+                target_labels_text="probe",
+                routing="round_robin",
+            )
+            for n in range(jobs)
+        ]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+        end = start + timedelta(seconds=seconds)
+        time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds() + 3))
+        for job_id in job_ids:
+            server.execute("UPDATE jobs_job SET enabled = ? WHERE id = ?", False, job_id)
+        rows = server.query(
+            "SELECT scheduled_for, dispatched_at, started_at FROM runs_run "
+            "WHERE started_at IS NOT NULL"
+        )
+    finally:
+        for agent in agents:
+            agent.stop()
+        server.stop()
+        server.database.drop()
+
+    def moment(value) -> datetime:
+        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    timed = [
+        (moment(r["scheduled_for"]), moment(r["dispatched_at"]), moment(r["started_at"]))
+        for r in rows
+    ]
+    timed = [t for t in timed if start <= t[0] < end]
+    handed = [(d - s).total_seconds() * 1000 for s, d, _ in timed]
+    started = [(p - s).total_seconds() * 1000 for s, _, p in timed]
+    print(
+        f"{jobs} jobs firing every second for {seconds} s, {workers} workers, all loops: "
+        f"{len(timed)} of {jobs * seconds} firings started"
+    )
+    for name, values in (("handed to a worker", handed), ("process started", started)):
+        if values:
+            print(
+                f"  second → {name:<19} p50 {statistics.median(values):5.1f} ms"
+                f"   p95 {percentile(values, 0.95):5.1f} ms   max {max(values):5.1f} ms"
+            )
 
 
 if __name__ == "__main__":
