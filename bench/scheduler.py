@@ -89,6 +89,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    server_url = os.environ.get("OCTOPUS_DATABASE_URL")  # seed() points it at its database
     data = Path(tempfile.mkdtemp(prefix="octopus-sched-bench-")) / "data"
     data.mkdir(parents=True)
     database = InstanceDatabase(data)
@@ -189,6 +190,9 @@ def main() -> None:
     )
 
     if args.probe_seconds:
+        os.environ.pop("OCTOPUS_DATABASE_URL")
+        if server_url:
+            os.environ["OCTOPUS_DATABASE_URL"] = server_url
         firing_to_start(args.probe_seconds)
 
 
