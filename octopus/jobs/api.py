@@ -20,6 +20,7 @@ from octopus.api.errors import ApiError, validation_problems
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
 from octopus.jobs import apply, changes
+from octopus.jobs.listing import real_runs
 from octopus.jobs.models import Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec, compact
 from octopus.runs.api import RunOut
@@ -80,12 +81,13 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
                 "created": job.last_run_created,
                 "finished_at": job.last_run_finished_at,
             }
-        return job.runs.exclude(state="skipped").order_by("-id").first()
+        return real_runs().filter(job=job).order_by("-id").first()
 
 
 def with_last_run(jobs: QuerySet[Job]) -> QuerySet[Job]:
-    """Each job with its latest run (skipped firings aside) in the same query, for lists."""
-    last = Run.objects.filter(job=OuterRef("pk")).exclude(state="skipped").order_by("-id")
+    """Each job with its latest run (skipped firings and those queued ahead of their second
+    aside) in the same query, for lists."""
+    last = real_runs().filter(job=OuterRef("pk")).order_by("-id")
     return jobs.annotate(
         **{
             f"last_run_{name}": Subquery(last.values(column)[:1])

@@ -49,9 +49,17 @@ class JobFilter:
         return any((self.q, self.tag, self.owner, self.target, self.enabled, self.last))
 
 
+def real_runs() -> QuerySet:
+    """Runs that count as a job's runs: skipped firings and firings queued ahead of their
+    second aside."""
+    return Run.objects.exclude(state=RunState.SKIPPED).exclude(
+        Run.ahead_of_their_second(timezone.now())
+    )
+
+
 def with_last_run(jobs: QuerySet) -> QuerySet:
-    """Annotate each job with its last real run (skipped firings do not count)."""
-    last = Run.objects.filter(job=OuterRef("pk")).exclude(state=RunState.SKIPPED).order_by("-id")
+    """Annotate each job with its last real run."""
+    last = real_runs().filter(job=OuterRef("pk")).order_by("-id")
     return jobs.annotate(
         last_run_id=Subquery(last.values("id")[:1]),
         last_run_state=Subquery(last.values("state")[:1]),

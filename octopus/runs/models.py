@@ -5,6 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -115,6 +116,16 @@ class Run(models.Model):
         """Firings the scheduler queued ahead whose second has not come: nothing may
         happen to them yet, so no rule counts them as active (jobs/scheduler.py)."""
         return Q(trigger=Trigger.SCHEDULE, state=RunState.QUEUED, not_before__gt=now)
+
+    @property
+    def is_upcoming(self) -> bool:
+        """A firing queued ahead whose second has not come (shown as upcoming)."""
+        return (
+            self.trigger == Trigger.SCHEDULE
+            and self.state == RunState.QUEUED
+            and self.not_before is not None
+            and self.not_before > timezone.now()
+        )
 
     @property
     def is_active(self) -> bool:

@@ -110,3 +110,8 @@ def test_a_firing_queued_ahead_is_still_shown_as_the_next_one(client, viewer, jo
     assert f'datetime="{second.isoformat()}"' in response.content.decode()
     dashboard = client.get("/").content.decode().split('id="next-firings"')[1]
     assert dashboard.index(">etl-orders</a>") < dashboard.index(">report</a>")
+    # It is not the job's last run yet, and the runs list shows it as upcoming.
+    assert names(client.get("/jobs/", {"last": "failed"}, **HTMX)) == ["etl-orders"]
+    assert client.get("/api/v1/jobs/" + str(etl.id)).json()["last_run"]["state"] == "failed"
+    runs = client.get("/runs/").content.decode()
+    assert '<span class="state queued">Upcoming</span>' in runs
