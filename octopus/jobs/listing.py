@@ -63,7 +63,10 @@ def with_last_run(jobs: QuerySet) -> QuerySet:
     return jobs.annotate(
         last_run_id=Subquery(last.values("id")[:1]),
         last_run_state=Subquery(last.values("state")[:1]),
-        last_run_at=Subquery(last.values("created")[:1]),
+        # When it ran, or was due to: a firing queued ahead was created seconds before.
+        last_run_at=Subquery(
+            last.annotate(at=Coalesce("started_at", "scheduled_for", "created")).values("at")[:1]
+        ),
     )
 
 
