@@ -158,10 +158,15 @@ def test_routing_first_round_robin_least_loaded_random(cluster: Cluster) -> None
     )
     ui.run_now(busy)
     ui.run_now(cluster.server.query("SELECT id FROM jobs_job WHERE name='busy-b'")[0]["id"])
+    # Least loaded goes by what the workers last reported (their heartbeats): wait until
+    # w-c has reported the end of its random runs too, or it may still count as busy.
     wait_until(
-        lambda: all(cluster.worker_row(n)["running_count"] >= 1 for n in ("w-a", "w-b")),
+        lambda: (
+            all(cluster.worker_row(n)["running_count"] >= 1 for n in ("w-a", "w-b"))
+            and cluster.worker_row("w-c")["running_count"] == 0
+        ),
         10,
-        what="w-a and w-b to report a run in progress",
+        what="w-a and w-b to report a run in progress, and w-c none",
     )
     least = ui.create_job_id(
         name="route-least", command="true", target_labels_text="linux", routing="least_loaded"
