@@ -109,7 +109,10 @@ async def follow(ws_url: str, cookie: str, lines: int, started: asyncio.Event) -
                     raise SystemExit(f"lines {got[0]}..{got[-1]} arrived, {expected} expected")
                 expected += len(batch)
                 for line in batch[::SAMPLE]:
-                    latencies.append(now - float(line[4].split(" ", 1)[1]))
+                    number, printed = line[4].split(" ", 1)
+                    if int(number) != line[0]:  # the printer numbers its lines from 1
+                        raise SystemExit(f"line {line[0]} arrived as {line[4]!r}")
+                    latencies.append(now - float(printed))
                 if not first_print:
                     first_print = float(batch[0][4].split(" ", 1)[1])
                 last_arrival = now

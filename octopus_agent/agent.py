@@ -37,6 +37,18 @@ MAX_LINES_PER_MESSAGE = 2000
 SEEN_RUNS_KEPT = 7 * 24 * 3600  # seconds
 
 
+def as_lines(body: str) -> str:
+    """A log message body with blocks, as protocol 1 had it: a list entry per line."""
+    message = json.loads(body)
+    lines = [
+        [first + i, ts, stream, text]
+        for first, ts, stream, joined in message.pop("blocks", [])
+        for i, text in enumerate(joined.split("\n"))
+    ]
+    message["lines"] = message.get("lines", []) + lines
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 class Agent:
     def __init__(self, config: Config, link: ServerLink | None = None) -> None:
         self.config = config
@@ -46,7 +58,10 @@ class Agent:
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}
         self.run_tasks: dict[int, asyncio.Task] = {}
-        self.buffers: dict[int, list[str]] = {}  # per run: lines as JSON, not yet spooled
+        # Per run, output not yet spooled: blocks as JSON, with their number of lines.
+        self.buffers: dict[int, list[tuple[str, int]]] = {}
+        self.buffered_lines: dict[int, int] = {}
+        self.server_protocol = protocol.PROTOCOL_VERSION  # as its welcome says
         self.dropped: dict[int, int] = {}
         self.connected = False
         self.draining = False
@@ -220,28 +235,28 @@ class Agent:
         self._on_lines(run_id, seq, ts, stream, [text])
 
     def _on_lines(self, run_id: int, first: int, ts: float, stream: str, texts: list[str]) -> None:
-        # Each line is kept as its JSON ([seq, ts, stream, text]), written here once: the
-        # time and stream are shared by lines read together, and encoding lists of lists
-        # later would cost several times more per line.
-        head = f",{round(ts, 6)!r},{_json_text(stream)},"
+        # Lines read together go as one block ([first_seq, ts, stream, texts joined by
+        # "\n"]), its JSON written here once: encoding a list per line would cost the
+        # agent and the server several times more per line.
+        block = f"[{first},{round(ts, 6)!r},{_json_text(stream)},{_json_text(chr(10).join(texts))}]"
         buffer = self.buffers.setdefault(run_id, [])
-        buffer += [f"[{first + i}{head}{_json_text(text)}]" for i, text in enumerate(texts)]
-        if len(buffer) >= MAX_LINES_PER_MESSAGE:
+        buffer.append((block, len(texts)))
+        self.buffered_lines[run_id] = lines = self.buffered_lines.get(run_id, 0) + len(texts)
+        if lines >= MAX_LINES_PER_MESSAGE:
             self._flush_run(run_id)
         else:
             self._flush_needed.set()
 
     def _flush_run(self, run_id: int, force: bool = False) -> None:
-        lines = self.buffers.pop(run_id, None)
-        if not lines:
+        blocks = self.buffers.pop(run_id, None)
+        self.buffered_lines.pop(run_id, None)
+        if not blocks:
             return
-        for start in range(0, len(lines), MAX_LINES_PER_MESSAGE):
-            chunk = lines[start : start + MAX_LINES_PER_MESSAGE]
-            body = f'{{"run_id":{run_id},"lines":[{",".join(chunk)}]}}'
-            try:
-                self.spool.append_text(protocol.LOG, body, force=force)
-            except SpoolFull:
-                self.dropped[run_id] = self.dropped.get(run_id, 0) + len(chunk)
+        body = f'{{"run_id":{run_id},"blocks":[{",".join(block for block, _ in blocks)}]}}'
+        try:
+            self.spool.append_text(protocol.LOG, body, force=force)
+        except SpoolFull:
+            self.dropped[run_id] = self.dropped.get(run_id, 0) + sum(n for _, n in blocks)
         self._wake_sender.set()
 
     def _flush_all(self) -> None:
@@ -284,6 +299,7 @@ class Agent:
                 if welcome.get("type") == protocol.REFUSE:
                     raise LinkRefused(welcome.get("reason", "refused"))
                 self.heartbeat_interval = welcome.get("heartbeat_interval", self.heartbeat_interval)
+                self.server_protocol = int(welcome.get("protocol", 1))
                 self.connected = True
                 self.window.enforce(True)
                 self.sent_upto = 0  # resend everything not yet acknowledged
@@ -360,6 +376,8 @@ class Agent:
                 await self._wake_sender.wait()
                 continue
             for msg_id, msg_type, body in batch:
+                if msg_type == protocol.LOG and self.server_protocol < protocol.BLOCKS_SINCE:
+                    body = as_lines(body)  # a server not yet upgraded
                 # The stored JSON goes out as it is, with the type and id put in front:
                 # decoding and encoding large log batches again would cost more than
                 # running the job.

@@ -12,12 +12,15 @@ log lines are unique by (run, seq) and run state changes are compare-and-set.
   hello        {name, hostname, labels, version, protocol, running: [run_id]}
   heartbeat    {load: {cpu, memory, load1, running}, running: [run_id]}
   run_started  *spooled* {run_id, pid, started_at}
-  log          *spooled* {run_id, lines: [[seq, ts, stream, text], ...]}
+  log          *spooled* {run_id, blocks: [[first_seq, ts, stream, text], ...]}
+               a block is consecutive lines read together, their texts joined by "\n"
+               (a line never holds one); protocol 1 sent {run_id, lines: [[seq, ts,
+               stream, text], ...]}, which servers still take
   run_finished *spooled* {run_id, outcome, exit_code, signal, reason, finished_at, last_seq}
 
 Server → agent.
 
-  welcome      {worker_id, heartbeat_interval}
+  welcome      {worker_id, heartbeat_interval, protocol}
   ack          {upto}          every spooled message with id <= upto is stored
   run          {run: RunSpec}  start this run (sent again after a reconnect until started)
   cancel       {run_id, grace} stop this run: SIGTERM to its process group, SIGKILL later
@@ -29,7 +32,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+BLOCKS_SINCE = 2  # the first protocol whose servers take log blocks
 AGENT_PATH = "/agent/v1/ws"
 
 # Agent → server.

@@ -25,7 +25,11 @@ class FakeServerLink:
     def __init__(self, *, auto_ack: bool = False, welcome: dict[str, Any] | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
         self.auto_ack = auto_ack  # acknowledge each spooled message as soon as it is sent
-        self.welcome = welcome or {"type": protocol.WELCOME, "worker_id": 1}
+        self.welcome = welcome or {
+            "type": protocol.WELCOME,
+            "worker_id": 1,
+            "protocol": protocol.PROTOCOL_VERSION,
+        }
         self.opens = 0  # connections made
         self._down = False
         self._open = False

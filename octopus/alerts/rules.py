@@ -265,29 +265,31 @@ def worker_came_back(worker: Worker) -> None:
     )
 
 
-def log_lines_stored(run: Run, lines: Iterable[tuple[int, float, str, str]]) -> Alert | None:
-    """A batch of a run's output was stored; `lines` are its (seq, ts, kind, text) as
-    stored (kind: the stream-and-level letter of octopus.logs.chunks). Lines at or above
-    the job's alert level raise one alert for the batch.
+def log_lines_stored(run: Run, blocks: Iterable[tuple[int, int, float, str, str]]) -> Alert | None:
+    """A batch of a run's output was stored; `blocks` are its lines as stored, blocks of
+    (first_seq, last_seq, ts, kinds, text) (octopus.logs.ingest). Lines at or above the
+    job's alert level raise one alert for the batch.
 
     `run.log_lines` must still hold the highest seq stored before this batch: lines at or
     below it were judged before (a batch sent again after a reconnect) and are skipped.
     """
     from octopus.jobs.models import Job
-    from octopus.logs.chunks import STREAM_LEVEL
+    from octopus.logs.chunks import STREAM_LEVEL, unpack
 
     threshold = Job.objects.filter(pk=run.job_id).values_list("alert_level", flat=True).first()
     if threshold in (None, "none"):
         return None
-    # The kinds that alert, worked out once; then one pass over the batch that builds
-    # nothing for the (many) lines that do not: this runs for every batch of output.
+    # The kinds that alert, worked out once; a block is looked into only when it holds
+    # one of them: this runs for every batch of output.
     alerting = {
         kind for kind, (_, level) in STREAM_LEVEL.items() if level_at_least(level, threshold)
     }
     after = run.log_lines
     hits = [
         (STREAM_LEVEL[kind][1], text)
-        for seq, _ts, kind, text in lines
+        for first, _last, _ts, kinds, block in blocks
+        if not alerting.isdisjoint(kinds)
+        for seq, kind, text in unpack(first, kinds, block)
         if kind in alerting and seq > after
     ]
     if not hits:

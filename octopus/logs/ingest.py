@@ -1,6 +1,7 @@
 """Store a batch of a run's output lines: the log hot path.
 
-Lines arrive as [seq, ts, stream, text] from the worker, in seq order. Storing is
+Lines arrive from our agent as blocks, [first_seq, ts, stream, text of lines joined by
+"\n"], or from other clients one by one as [seq, ts, stream, text], in seq order. Storing is
 idempotent: lines at or below the highest seq already stored for the run are skipped (a
 batch sent again after a reconnect adds nothing; lines of a run arrive in order, so such
 a line is stored already or will never be), and (run, last_seq) is unique as a backstop.
@@ -13,6 +14,7 @@ transaction commits, this process's live viewers of the run are nudged (others p
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +44,9 @@ CHUNK_LINES = 5000  # lines per chunk, at most
 CHUNK_CHARS = 512 * 1024  # text per chunk, about: a reader fetches whole chunks
 STDOUT, STDERR, SYSTEM = protocol.STDOUT, protocol.STDERR, protocol.SYSTEM
 _TIME_SEP = ("/", "-")
+# A line after the first that starts like a time (searched for from its newline: a literal
+# start makes the search several times faster than a multi-line "^").
+_TIMESTAMPED = re.compile(r"\n\d{4}[/-]")
 
 
 def bounded(text: str) -> str:
@@ -60,12 +65,18 @@ def bounded(text: str) -> str:
     return text
 
 
+# Consecutive lines of a run sharing one time: (first_seq, last_seq, ts, kinds, text), the
+# texts joined by "\n" and kinds packed as in a chunk (chunks.py). What is stored as a chunk.
+Block = tuple[int, int, float, str, str]
+
+
 @dataclass(slots=True)
 class Batch:
-    """A batch read and checked: (seq, ts, kind, text) in seq order (kind: chunks.py)."""
+    """A batch read and checked: its lines as blocks in seq order, none overlapping."""
 
-    lines: list[tuple[int, float, str, str]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # why entries were refused
+    entry: str = "line"  # what an entry was: a line or a block
     # Lines that mean something to the run: (seq, "end" or "cursor", cursor value).
     marks: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -85,6 +96,26 @@ class Batch:
         else:
             letter = "w" if stream == STDERR else "i"
         return letter.upper() if stream == STDERR else letter
+
+    def block_kinds(self, first: int, stream: str, text: str, count: int) -> str:
+        """kind() for each of a block's lines, packed. Only lines starting like a time
+        are looked at one by one (found by a regular expression over the whole text)."""
+        if stream != STDOUT and stream != STDERR:
+            return kind_of(stream, "warn" if stream == SYSTEM else "info")
+        default = "W" if stream == STDERR else "i"
+        starts = [0] if text[4:5] in _TIME_SEP and text[:4].isdigit() else []
+        starts += [match.start() + 1 for match in _TIMESTAMPED.finditer(text)]
+        letters: list[str] | None = None
+        line_no = pos = 0
+        for start in starts:
+            line_no += text.count("\n", pos, start)
+            pos = start
+            end = text.find("\n", start)
+            letter = self.kind(first + line_no, stream, text[start : end if end >= 0 else None])
+            if letter != default:
+                letters = letters or [default] * count
+                letters[line_no] = letter
+        return packed_kinds(letters) if letters else default
 
 
 def _normalised(entry: Any, now: float, long_line: int) -> tuple[int, float, str, str] | str:
@@ -110,10 +141,10 @@ def _normalised(entry: Any, now: float, long_line: int) -> tuple[int, float, str
 
 
 def read_batch(lines: list) -> Batch:
-    """Check and normalise the entries; those that cannot be stored are listed in
-    `rejected` with the reason, the others kept."""
+    """Check and normalise line entries, [seq, ts, stream, text]; those that cannot be
+    stored are listed in `rejected` with the reason, the others kept."""
     batch = Batch()
-    out = batch.lines
+    out: list[tuple[int, float, str, str]] = []
     now = time.time()
     long_line = settings.LOG_LINE_MAX_BYTES // 4  # characters; shorter is never too long
     for entry in lines:
@@ -139,7 +170,78 @@ def read_batch(lines: list) -> Batch:
         seq, ts, stream, text = checked
         out.append((seq, ts, batch.kind(seq, stream, text), text))
     out.sort(key=itemgetter(0))  # in order already, as a rule: then this is cheap
+    batch.blocks = blocks_of(out)
     return batch
+
+
+def read_blocks(entries: list) -> Batch:
+    """Check and normalise block entries, [first_seq, ts, stream, text] where text holds
+    consecutive lines joined by "\n" (what our agent sends: the per-line work is then a
+    few scans of each block's text, in C). Those that cannot be stored are listed in
+    `rejected`; overlapping blocks keep the lines first seen."""
+    batch = Batch(entry="block")
+    now = time.time()
+    long_line = settings.LOG_LINE_MAX_BYTES // 4
+    blocks: list[Block] = []
+    for entry in entries:
+        if type(entry) is not list or len(entry) != 4 or type(entry[3]) is not str:
+            batch.rejected.append(f"not [first_seq, ts, stream, text]: {str(entry)[:80]}")
+            continue
+        first, ts, stream, text = entry
+        try:
+            first = int(first)
+        except (TypeError, ValueError):
+            batch.rejected.append(f"not a sequence number: {str(first)[:80]}")
+            continue
+        count = text.count("\n") + 1
+        if not (first > 0 and first + count - 1 <= MAX_SEQ):
+            batch.rejected.append(f"sequence numbers out of range: {first}")
+            continue
+        if type(ts) is not float or not 0 < ts < MAX_TS:
+            try:
+                ts = float(ts)
+            except (TypeError, ValueError):
+                ts = now  # a bad time must not lose the lines
+            if not 0 < ts < MAX_TS:
+                ts = now
+        if "\x00" in text:  # PostgreSQL refuses NUL in text
+            text = text.replace("\x00", "\\x00")
+        if len(text) > long_line:
+            texts = text.split("\n")
+            if max(map(len, texts)) > long_line:
+                text = "\n".join(bounded(t) if len(t) > long_line else t for t in texts)
+        kinds = batch.block_kinds(first, str(stream), text, count)
+        blocks += _sized((first, first + count - 1, ts, kinds, text))
+    blocks.sort(key=itemgetter(0))  # in order already, as a rule: then this is cheap
+    upto = 0
+    for block in blocks:
+        kept = _after(block, upto)
+        if kept is not None:
+            batch.blocks.append(kept)
+            upto = kept[1]
+    return batch
+
+
+def _after(block: Block, seq: int) -> Block | None:
+    """The block's lines with a seq above `seq`, or None if there are none."""
+    first, last, ts, kinds, text = block
+    if last <= seq:
+        return None
+    if first > seq:
+        return block
+    skip = seq - first + 1
+    texts = text.split("\n")[skip:]
+    kinds = kinds if len(kinds) == 1 else packed_kinds(list(kinds[skip:]))
+    return (seq + 1, last, ts, kinds, "\n".join(texts))
+
+
+def _sized(block: Block) -> list[Block]:
+    """The block as chunks of at most CHUNK_LINES lines and about CHUNK_CHARS of text."""
+    first, last, ts, kinds, text = block
+    if last - first < CHUNK_LINES and len(text) <= CHUNK_CHARS:
+        return [block]
+    letters = kinds * (last - first + 1) if len(kinds) == 1 else kinds
+    return blocks_of([(first + i, ts, letters[i], line) for i, line in enumerate(text.split("\n"))])
 
 
 class _Stamps:
@@ -157,37 +259,44 @@ def _adapted_time(ts: float) -> Any:
     return connection.ops.adapt_datetimefield_value(datetime.fromtimestamp(ts, UTC))
 
 
-def pack(run_id: int, lines: list[tuple[int, float, str, str]], stamp: Any) -> list[tuple]:
-    """Chunk rows (run_id, first_seq, last_seq, ts, worst, kinds, text) for the lines:
-    a new chunk where the time changes, a seq is skipped, or the chunk is full."""
-    rows: list[tuple] = []
+def blocks_of(lines: list[tuple[int, float, str, str]]) -> list[Block]:
+    """Lines (seq, ts, kind, text) in seq order as blocks: a new block where the time
+    changes, a seq is skipped, or the block is a full chunk. A seq seen twice keeps its
+    first line."""
+    blocks: list[Block] = []
     first = prev = -1
-    chunk_ts = 0.0
+    block_ts = 0.0
     kinds: list[str] = []
     texts: list[str] = []
     size = 0
-
-    def close() -> None:
-        worst = min(KIND_RANK[k] for k in set(kinds))
-        rows.append(
-            (run_id, first, prev, stamp(chunk_ts), worst, packed_kinds(kinds), "\n".join(texts))
-        )
-
     for seq, ts, kind, text in lines:
         if seq == prev:
             continue  # the same line twice in one batch
-        if seq == prev + 1 and ts == chunk_ts and size < CHUNK_CHARS and len(texts) < CHUNK_LINES:
+        if seq == prev + 1 and ts == block_ts and size < CHUNK_CHARS and len(texts) < CHUNK_LINES:
             kinds.append(kind)
             texts.append(text)
             size += len(text)
         else:
             if texts:
-                close()
-            first, chunk_ts, kinds, texts, size = seq, ts, [kind], [text], len(text)
+                blocks.append((first, prev, block_ts, packed_kinds(kinds), "\n".join(texts)))
+            first, block_ts, kinds, texts, size = seq, ts, [kind], [text], len(text)
         prev = seq
     if texts:
-        close()
-    return rows
+        blocks.append((first, prev, block_ts, packed_kinds(kinds), "\n".join(texts)))
+    return blocks
+
+
+def chunk_rows(run_id: int, blocks: list[Block], stamp: Any) -> list[tuple]:
+    """Chunk rows (run_id, first_seq, last_seq, ts, worst, kinds, text) for the blocks."""
+    return [
+        (run_id, first, last, stamp(ts), min(KIND_RANK[k] for k in set(kinds)), kinds, text)
+        for first, last, ts, kinds, text in blocks
+    ]
+
+
+def pack(run_id: int, lines: list[tuple[int, float, str, str]], stamp: Any) -> list[tuple]:
+    """Chunk rows for lines (seq, ts, kind, text) in seq order."""
+    return chunk_rows(run_id, blocks_of(lines), stamp)
 
 
 def _readable(row: tuple) -> tuple:
@@ -221,24 +330,30 @@ def _meaning(batch: Batch, stored_upto: int) -> tuple[bool, str | None]:
 
 
 def store_lines(run: Run, lines: list) -> int:
-    """Store the lines; return the highest seq in the batch (0 when none was usable).
+    """Store line entries, [seq, ts, stream, text]; return the highest seq in the batch
+    (0 when none was usable). Entries that cannot be stored are skipped with a warning
+    naming them; the rest of the batch is stored."""
+    return _store(run, read_batch(lines)) if lines else 0
 
-    Entries that are not [seq, ts, stream, text] with a valid seq are skipped with a
-    warning naming them; the rest of the batch is stored.
-    """
-    if not lines:
-        return 0
-    batch = read_batch(lines)
+
+def store_blocks(run: Run, blocks: list) -> int:
+    """store_lines() for block entries, [first_seq, ts, stream, text of lines joined by
+    "\n"]: how our agent sends them."""
+    return _store(run, read_blocks(blocks)) if blocks else 0
+
+
+def _store(run: Run, batch: Batch) -> int:
     if batch.rejected:
         log.warning(
-            "run %s: %d log line(s) refused: %s",
+            "run %s: %d log %s(s) refused: %s",
             run.id,
             len(batch.rejected),
+            batch.entry,
             "; ".join(batch.rejected[:5]),
         )
-    if not batch.lines:
+    if not batch.blocks:
         return 0
-    last_seq = batch.lines[-1][0]
+    last_seq = batch.blocks[-1][1]
     with transaction.atomic(savepoint=False):
         # Under the run's row lock (PostgreSQL; SQLite has one writer at a time anyway),
         # so two deliveries of the same batch cannot both find their lines new.
@@ -248,11 +363,11 @@ def store_lines(run: Run, lines: list) -> int:
             )
         except Run.DoesNotExist:
             return 0  # the run was deleted
-        fresh = [line for line in batch.lines if line[0] > stored_upto]
+        fresh = [kept for block in batch.blocks if (kept := _after(block, stored_upto))]
         if not fresh:
             return last_seq
         stamp = _Stamps() if connection.vendor == "sqlite" else _adapted_time
-        rows = pack(run.id, fresh, stamp)
+        rows = chunk_rows(run.id, fresh, stamp)
         try:
             with transaction.atomic():  # a savepoint: a refused insert leaves nothing behind
                 _insert(rows)
@@ -262,8 +377,8 @@ def store_lines(run: Run, lines: list) -> int:
             _insert([_readable(row) for row in rows])
         end_marker, cursor = _meaning(batch, stored_upto)
         updates: dict[str, Any] = {
-            "log_lines": Greatest(F("log_lines"), fresh[-1][0]),
-            "last_output_at": datetime.fromtimestamp(fresh[-1][1], UTC),
+            "log_lines": Greatest(F("log_lines"), fresh[-1][1]),
+            "last_output_at": datetime.fromtimestamp(fresh[-1][2], UTC),
         }
         if end_marker:
             updates["saw_end_marker"] = True

@@ -16,7 +16,7 @@ from django.utils import timezone
 from octopus.alerts import rules as alert_rules
 from octopus.cluster.wakeups import wake_dispatcher
 from octopus.logs import live
-from octopus.logs.ingest import store_lines
+from octopus.logs.ingest import store_blocks, store_lines
 from octopus.runs import lifecycle
 from octopus.runs.command import run_spec
 from octopus.runs.models import ACTIVE_STATES, Run, RunState
@@ -153,7 +153,10 @@ def _apply(batches: list[tuple[Worker, list[dict[str, Any]]]]) -> list[list[int]
                 run = Run.objects.get(id=int(message["run_id"]), worker=worker)
             except Run.DoesNotExist:
                 continue
-            store_lines(run, message["lines"])
+            # An agent older than blocks sends lines; one that outlived its server's
+            # upgrade may have both spooled for a run (lines first, being older).
+            store_lines(run, message.get("lines") or [])
+            store_blocks(run, message.get("blocks") or [])
     lifecycle.finish_runs(finishes)
     given_away = {run_id for runs in abandon.values() for run_id in runs}
     changed = {run_id for runs in starts.values() for run_id in runs}
@@ -200,22 +203,23 @@ def _apply_one_by_one(worker: Worker, messages: list[dict[str, Any]]) -> list[in
 
 
 def _merge_log_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each run's log messages as one, lines in the order they came: stored in one go, with
-    one set of queries (applied in one transaction and acknowledged together)."""
+    """Each run's log messages as one, lines and blocks in the order they came: stored in
+    one go, with one set of queries (applied in one transaction and acknowledged
+    together)."""
     merged: list[dict[str, Any]] = []
     by_run: dict[Any, dict[str, Any]] = {}
     for message in messages:
-        lines = message.get("lines")
-        if not isinstance(lines, list):
-            merged.append(message)  # malformed: left for store_lines to refuse
+        parts = {key: message[key] for key in ("lines", "blocks") if key in message}
+        if not parts or not all(isinstance(part, list) for part in parts.values()):
+            merged.append(message)  # malformed: left for the store to refuse
             continue
         same_run = by_run.get(message.get("run_id"))
-        if same_run is not None:
-            same_run["lines"].extend(lines)
-        else:
+        if same_run is None:
             # A copy: the caller's message stays as it came, for the one-by-one fallback.
-            by_run[message.get("run_id")] = {**message, "lines": list(lines)}
-            merged.append(by_run[message.get("run_id")])
+            same_run = by_run[message.get("run_id")] = {**message, "lines": [], "blocks": []}
+            merged.append(same_run)
+        for key, part in parts.items():
+            same_run[key].extend(part)
     return merged
 
 

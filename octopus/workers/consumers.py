@@ -152,6 +152,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 "type": protocol.WELCOME,
                 "worker_id": self.worker.id,
                 "heartbeat_interval": settings.WORKER_HEARTBEAT_INTERVAL,
+                "protocol": protocol.PROTOCOL_VERSION,
             }
         )
         log.info("worker %s connected (%s)", self.worker.name, hello.get("hostname"))

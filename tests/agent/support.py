@@ -89,3 +89,17 @@ def set_subreaper(on: bool) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def log_lines(messages: list[dict[str, Any]]) -> list[list[Any]]:
+    """The [seq, ts, stream, text] of every line in these log messages, in order: from
+    their blocks (lines read together, texts joined by a newline) or, as protocol 1 sent
+    them, their lines."""
+    lines: list[list[Any]] = []
+    for message in messages:
+        if message.get("type", protocol.LOG) != protocol.LOG:
+            continue
+        lines += message.get("lines", [])
+        for first, ts, stream, text in message.get("blocks", []):
+            lines += [[first + i, ts, stream, line] for i, line in enumerate(text.split("\n"))]
+    return lines

@@ -6,7 +6,7 @@ from typing import Any
 
 from octopus_agent import protocol
 from octopus_agent.testing import FakeServerLink
-from tests.agent.support import StartAgent, eventually, run_message
+from tests.agent.support import StartAgent, eventually, log_lines, run_message
 
 WAIT_GATE = "while [ ! -e go ]; do sleep 0.02; done"  # runs until the test creates ./go
 
@@ -41,7 +41,7 @@ async def test_it_reports_a_run_started_its_lines_and_how_it_finished(
     assert messages[0]["run_id"] == 1
     assert isinstance(messages[0]["pid"], int)
     assert messages[-1] is finished
-    lines = [line for m in messages if m["type"] == protocol.LOG for line in m["lines"]]
+    lines = log_lines(messages)
     assert [seq for seq, _, _, _ in lines] == [1, 2, 3]
     assert [text for _, _, stream, text in lines if stream == protocol.STDOUT] == ["one", "three"]
     assert [text for _, _, stream, text in lines if stream == protocol.STDERR] == ["two"]
@@ -94,9 +94,7 @@ async def test_it_keeps_running_while_the_link_is_down(
     finished = await worker.link.wait_for(protocol.RUN_FINISHED, run_id=1)
     assert finished["exit_code"] == 0
     lines = {
-        seq: text
-        for m in worker.link.messages(protocol.LOG, run_id=1)
-        for seq, _, _, text in m["lines"]
+        seq: text for seq, _, _, text in log_lines(worker.link.messages(protocol.LOG, run_id=1))
     }
     assert lines == {1: "before", 2: "after"}
 
@@ -158,8 +156,7 @@ async def test_it_cancels_a_running_run(start_agent: StartAgent) -> None:
     assert finished["reason"] == "cancelled"
     system = [
         text
-        for m in worker.link.messages(protocol.LOG, run_id=1)
-        for _, _, stream, text in m["lines"]
+        for _, _, stream, text in log_lines(worker.link.messages(protocol.LOG, run_id=1))
         if stream == protocol.SYSTEM
     ]
     assert system[0] == "octopus: cancelled; sending SIGTERM to the process group"
@@ -177,3 +174,30 @@ async def test_it_cancels_a_run_cancelled_as_soon_as_it_was_sent(
     assert finished["outcome"] == protocol.OUTCOME_CANCELLED
     assert finished["reason"] == "changed my mind"
     assert not marker.exists()
+
+
+async def test_lines_read_together_go_as_one_block(start_agent: StartAgent) -> None:
+    worker = await start_agent()
+    await worker.link.push(run_message(1, "printf 'a\\nb\\nc\\n'"))
+    await worker.link.wait_for(protocol.RUN_FINISHED, run_id=1)
+    messages = worker.link.messages(protocol.LOG, run_id=1)
+    assert all("lines" not in m for m in messages)
+    blocks = [block for m in messages for block in m["blocks"]]
+    assert [(first, text) for first, _, _, text in blocks] == [(1, "a\nb\nc")]
+
+
+async def test_a_server_before_blocks_gets_its_lines_one_by_one(start_agent: StartAgent) -> None:
+    # A server not yet upgraded announces no protocol: what is spooled as blocks goes out
+    # to it as protocol 1 had it, a list entry per line, so it loses nothing.
+    link = FakeServerLink(auto_ack=True, welcome={"type": protocol.WELCOME, "worker_id": 1})
+    worker = await start_agent(link=link)
+    await worker.link.push(run_message(1, "printf 'a\\nb\\n'; echo c >&2"))
+    await worker.link.wait_for(protocol.RUN_FINISHED, run_id=1)
+    messages = worker.link.messages(protocol.LOG, run_id=1)
+    assert all("blocks" not in m for m in messages)
+    lines = [line for m in messages for line in m["lines"]]
+    assert [(seq, stream, text) for seq, _, stream, text in lines] == [
+        (1, "stdout", "a"),
+        (2, "stdout", "b"),
+        (3, "stderr", "c"),
+    ]

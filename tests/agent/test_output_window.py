@@ -9,7 +9,7 @@ from pathlib import Path
 
 from octopus_agent import protocol
 from octopus_agent.testing import FakeServerLink
-from tests.agent.support import StartAgent, eventually, run_message
+from tests.agent.support import StartAgent, eventually, log_lines, run_message
 
 LINES = 200_000  # about 1.3 MB of output: more than the pipe and the window hold
 WINDOW = 64 * 1024
@@ -17,9 +17,7 @@ WINDOW = 64 * 1024
 
 def received_lines(link: FakeServerLink, run_id: int) -> list[tuple[int, str]]:
     return [
-        (seq, text)
-        for message in link.messages(protocol.LOG, run_id=run_id)
-        for seq, _, _, text in message["lines"]
+        (seq, text) for seq, _, _, text in log_lines(link.messages(protocol.LOG, run_id=run_id))
     ]
 
 

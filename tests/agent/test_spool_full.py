@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from octopus_agent import protocol
-from tests.agent.support import StartAgent, eventually, run_message
+from tests.agent.support import StartAgent, eventually, log_lines, run_message
 
 
 async def test_it_warns_drops_lines_says_so_and_keeps_the_result(
@@ -26,7 +26,7 @@ async def test_it_warns_drops_lines_says_so_and_keeps_the_result(
     worker.link.down = False
     finished = await worker.link.wait_for(protocol.RUN_FINISHED, run_id=1, timeout=15)
     assert (finished["outcome"], finished["exit_code"]) == (protocol.OUTCOME_EXITED, 0)
-    lines = [line for m in worker.link.messages(protocol.LOG, run_id=1) for line in m["lines"]]
+    lines = log_lines(worker.link.messages(protocol.LOG, run_id=1))
     seqs = [seq for seq, *_ in lines]
     assert seqs == sorted(seqs)
     note = lines[-1]

@@ -52,6 +52,29 @@ def test_a_batch_sent_twice_is_stored_once(dispatched) -> None:
     assert run.log_lines == 3
 
 
+def test_lines_spooled_before_an_upgrade_and_blocks_after_are_stored_in_order(
+    dispatched,
+) -> None:
+    # An agent upgraded mid-run still has its old messages (lines) in its outbox when the
+    # new ones (blocks) follow; a batch may carry both, and a block may be sent again.
+    run, worker = dispatched
+    now = time.time()
+    blocks = {
+        "type": protocol.LOG,
+        "id": 2,
+        "run_id": run.id,
+        "blocks": [[3, now, "stdout", "c\nd"]],
+    }
+    agent_api.apply_spooled_batch(worker, [log_message(run, [(1, "a"), (2, "b")]), blocks])
+    agent_api.apply_spooled_batch(worker, [{**blocks, "id": 3}])
+    assert [(line.seq, line.text) for line in lines_after(run)] == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+        (4, "d"),
+    ]
+
+
 def test_levels_come_from_the_original_format(dispatched) -> None:
     run, worker = dispatched
     agent_api.apply_spooled(
