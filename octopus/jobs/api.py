@@ -20,7 +20,7 @@ from octopus.api.errors import ApiError, validation_problems
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
 from octopus.jobs import apply, changes
-from octopus.jobs.listing import real_runs
+from octopus.jobs.listing import real_runs, with_next_firing
 from octopus.jobs.models import Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec, compact
 from octopus.runs.api import RunOut
@@ -69,6 +69,14 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
     @staticmethod
     def resolve_target_worker(job: Job) -> str | None:
         return job.target_worker.name if job.target_worker else None
+
+    @staticmethod
+    def resolve_next_fire_at(job: Job) -> datetime | None:
+        # The next firing, counting one queued ahead of its second (jobs/scheduler.py).
+        if hasattr(job, "next_firing"):  # annotated by with_next_firing(): no query per job
+            return job.next_firing
+        firings = with_next_firing(Job.objects.filter(pk=job.pk)).values_list("next_firing")
+        return next((firing for (firing,) in firings), job.next_fire_at)
 
     @staticmethod
     def resolve_last_run(job: Job) -> Run | dict[str, Any] | None:
@@ -200,7 +208,7 @@ def list_jobs(request: HttpRequest, filters: Query[JobFilters], page: Query[Page
         # Tags are a JSON list, and SQLite has no JSON "contains": filter ids in Python.
         tagged = [pk for pk, tags in jobs.values_list("id", "tags") if filters.tag in tags]
         jobs = jobs.filter(id__in=tagged)
-    return paged(request, with_last_run(jobs.order_by("name")), page)
+    return paged(request, with_next_firing(with_last_run(jobs.order_by("name"))), page)
 
 
 @router.post("/jobs", response={201: JobOut}, summary="Create a job")

@@ -112,6 +112,10 @@ def test_a_firing_queued_ahead_is_still_shown_as_the_next_one(client, viewer, jo
     assert dashboard.index(">etl-orders</a>") < dashboard.index(">report</a>")
     # It is not the job's last run yet, and the runs list shows it as upcoming.
     assert names(client.get("/jobs/", {"last": "failed"}, **HTMX)) == ["etl-orders"]
-    assert client.get("/api/v1/jobs/" + str(etl.id)).json()["last_run"]["state"] == "failed"
+    api = client.get("/api/v1/jobs/" + str(etl.id)).json()
+    assert api["last_run"]["state"] == "failed"
+    assert api["next_fire_at"] == second.isoformat().replace("+00:00", "Z")
+    listed = client.get("/api/v1/jobs", {"name": "etl-orders"}).json()["items"]
+    assert listed[0]["next_fire_at"] == api["next_fire_at"]
     runs = client.get("/runs/").content.decode()
     assert '<span class="state queued">Upcoming</span>' in runs
