@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from octopus.alerts import rules as alert_rules
@@ -60,18 +60,17 @@ def _in_flight_by_slot(jobs: dict[int, Job]) -> dict[Slot, int]:
 
 
 def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
-    result: dict[int, int] = {}
-    for job_id in job_ids:
-        # The newest run that went to a worker: walks the job's index from its end.
-        last = (
-            Run.objects.filter(job_id=job_id, worker__isnull=False)
-            .order_by("-id")
-            .values_list("worker_id", flat=True)
-            .first()
-        )
-        if last is not None:
-            result[job_id] = last
-    return result
+    """Where each job's newest run that went to a worker went: one query, in which each
+    job's lookup walks its index from the end."""
+    if not job_ids:
+        return {}
+    last = (
+        Run.objects.filter(job=OuterRef("pk"), worker__isnull=False)
+        .order_by("-id")
+        .values("worker_id")[:1]
+    )
+    rows = Job.objects.filter(id__in=job_ids).annotate(last=Subquery(last)).order_by()
+    return {job_id: worker_id for job_id, worker_id in rows.values_list("id", "last") if worker_id}
 
 
 def _set_waiting_reason(
