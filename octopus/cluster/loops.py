@@ -90,6 +90,9 @@ def _monitor(leadership: Leadership) -> int:
     return found
 
 
+_NOT_YET = object()
+
+
 class _Dispatch:
     """The dispatcher's unit: hand out queued runs, pacing itself under load.
 
@@ -109,8 +112,16 @@ class _Dispatch:
         self.leadership = leadership
         self.one_pass = threading.Lock()
         self.busy_until = 0.0  # monotonic time before which a partial pass waits
+        # The leadership (its leader_since) for which the due moments were last read.
+        self.knows_due_moments_since: object = _NOT_YET
 
     def __call__(self) -> int:
+        if self.knows_due_moments_since != self.leadership.leader_since:
+            # Leading anew (a start, a takeover): the runs queued ahead by whoever led
+            # before become due at moments this process was not told of.
+            self.knows_due_moments_since = self.leadership.leader_since
+            for moment in dispatch.moments_runs_become_due(timezone.now()):
+                wakeups.dispatch_at(moment)
         pause = self.busy_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)

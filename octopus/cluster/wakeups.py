@@ -44,7 +44,8 @@ def dispatch_now() -> None:
 
 # Moments (epoch seconds) at which runs queued ahead become due: the dispatcher of this
 # process sleeps no later than the next one. The scheduler, which queues them, runs in the
-# same process; after a takeover the dispatcher's regular poll finds those queued before.
+# same process; a dispatcher that starts leading reads those queued before from the
+# database (cluster/loops.py).
 _due: list[float] = []
 _due_lock = threading.Lock()
 

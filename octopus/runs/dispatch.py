@@ -73,6 +73,17 @@ def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
     return {job_id: worker_id for job_id, worker_id in rows.values_list("id", "last") if worker_id}
 
 
+def moments_runs_become_due(now: datetime, limit: int = 1000) -> list[datetime]:
+    """The next moments at which queued runs become due (firings queued ahead, retries
+    waiting out a backoff), soonest first."""
+    return list(
+        Run.objects.filter(state=RunState.QUEUED, not_before__gt=now)
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .distinct()[:limit]
+    )
+
+
 def _set_waiting_reason(
     runs: QuerySet[Run], reason: str, no_worker_since: datetime | None = None
 ) -> None:

@@ -236,3 +236,19 @@ def test_the_dispatcher_sleeps_no_later_than_the_next_second_runs_become_due() -
     assert 0 < wakeups.seconds_until_due(cap=0.5) <= 0.2
     time.sleep(0.25)
     assert wakeups.seconds_until_due(cap=0.5) == 0.5  # past moments are forgotten
+
+
+def test_a_new_leaders_dispatcher_learns_when_runs_queued_before_become_due(make_job) -> None:
+    from types import SimpleNamespace
+
+    from octopus.cluster import loops, wakeups
+
+    wakeups._due.clear()
+    job = make_job("job", schedule=EVERY_MINUTE)
+    second = timezone.now() + timedelta(milliseconds=300)
+    # Queued ahead by the old leader, which died before the second.
+    Run.objects.create(job=job, trigger="schedule", scheduled_for=second, not_before=second)
+    unit = loops._Dispatch(SimpleNamespace(is_leader=True, leader_since=timezone.now()))
+    assert wakeups.seconds_until_due(cap=0.5) == 0.5
+    unit()
+    assert 0 < wakeups.seconds_until_due(cap=0.5) <= 0.3

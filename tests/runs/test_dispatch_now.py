@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dispatcher_here(monkeypatch):
     """This process leads and its dispatcher unit is registered, as Loops.start does."""
-    leadership = SimpleNamespace(is_leader=True)
+    leadership = SimpleNamespace(is_leader=True, leader_since=None)
     unit = loops._Dispatch(leadership)
     monkeypatch.setattr(wakeups, "inline_dispatch", unit.try_now)
     wakeups.dispatcher.clear()
