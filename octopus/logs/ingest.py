@@ -118,6 +118,16 @@ class Batch:
         return packed_kinds(letters) if letters else default
 
 
+def _usable_time(ts: Any, now: float) -> float:
+    """The time as a float, or `now` if it is none a datetime can hold: a bad time must
+    not lose the line."""
+    try:
+        ts = float(ts)
+    except (TypeError, ValueError):
+        return now
+    return ts if 0 < ts < MAX_TS else now  # the test is also false for NaN
+
+
 def _normalised(entry: Any, now: float, long_line: int) -> tuple[int, float, str, str] | str:
     """(seq, ts, stream, text) of an entry that is not plainly well formed, or why it
     cannot be stored."""
@@ -128,12 +138,7 @@ def _normalised(entry: Any, now: float, long_line: int) -> tuple[int, float, str
         return f"not [seq, ts, stream, text]: {str(entry)[:80]}"
     if not 0 < seq <= MAX_SEQ:
         return f"sequence number out of range: {seq}"
-    try:
-        ts = float(ts)
-    except (TypeError, ValueError):
-        ts = now  # a bad time must not lose the line
-    if not 0 < ts < MAX_TS:  # also false for NaN
-        ts = now
+    ts = _usable_time(ts, now)
     text = text if type(text) is str else str(text)
     if len(text) > long_line or "\x00" in text or "\n" in text:
         text = bounded(text)
@@ -197,13 +202,7 @@ def read_blocks(entries: list) -> Batch:
         if not (first > 0 and first + count - 1 <= MAX_SEQ):
             batch.rejected.append(f"sequence numbers out of range: {first}")
             continue
-        if type(ts) is not float or not 0 < ts < MAX_TS:
-            try:
-                ts = float(ts)
-            except (TypeError, ValueError):
-                ts = now  # a bad time must not lose the lines
-            if not 0 < ts < MAX_TS:
-                ts = now
+        ts = _usable_time(ts, now)
         if "\x00" in text:  # PostgreSQL refuses NUL in text
             text = text.replace("\x00", "\\x00")
         if len(text) > long_line:
