@@ -31,7 +31,7 @@ from octopus_agent.window import OutputWindow
 log = logging.getLogger("octopus_agent")
 
 # JSON for a string (quotes and escapes; non-ASCII kept as is), in C.
-_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json_text = json.encoder.encode_basestring
 
 MAX_LINES_PER_MESSAGE = 2000
 SEEN_RUNS_KEPT = 7 * 24 * 3600  # seconds
@@ -57,7 +57,7 @@ class Agent:
         self.window = OutputWindow(config.output_window_bytes, lambda: self.spool.pending_bytes)
         self.labels: list[str] = list(config.labels)
         self.executions: dict[int, Execution] = {}
-        self.run_tasks: dict[int, asyncio.Task] = {}
+        self.run_tasks: dict[int, asyncio.Task[None]] = {}
         # Per run, output not yet spooled: blocks as JSON, with their number of lines.
         self.buffers: dict[int, list[tuple[str, int]]] = {}
         self.buffered_lines: dict[int, int] = {}
@@ -70,8 +70,8 @@ class Agent:
         self._wake_sender = asyncio.Event()
         self._flush_needed = asyncio.Event()
         self._done = asyncio.Event()
-        self._drain_task: asyncio.Task | None = None
-        self._heartbeat_task: asyncio.Task | None = None
+        self._drain_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
 
     # Life cycle ---------------------------------------------------------------------------
 

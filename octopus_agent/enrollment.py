@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import cast
 
 import httpx
 
@@ -43,6 +44,6 @@ def enroll(server: str, enrollment_token: str, name: str, data_dir: Path) -> str
         except ValueError:
             reason = response.text[:200]
         raise EnrollmentFailed(f"enrollment refused (HTTP {response.status_code}): {reason}")
-    token = response.json()["worker_token"]
+    token = cast(str, response.json()["worker_token"])  # the enroll endpoint's contract
     save_token(data_dir, token)
     return token

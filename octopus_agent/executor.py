@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from octopus_agent import protocol
 from octopus_agent.window import OutputWindow
@@ -120,7 +121,7 @@ class LineSplitter:
         self.buffer.clear()
 
 
-def _account_kwargs(run_as: str) -> tuple[dict, dict[str, str]] | str:
+def _account_kwargs(run_as: str) -> tuple[dict[str, Any], dict[str, str]] | str:
     """Popen kwargs and env for running as `run_as`, or the reason it cannot be done."""
     if not run_as:
         return {}, {}
@@ -135,7 +136,7 @@ def _account_kwargs(run_as: str) -> tuple[dict, dict[str, str]] | str:
         return (
             f"could not start: the worker runs as {me!r}, not root, so it cannot run as {run_as!r}"
         )
-    kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    kwargs: dict[str, Any] = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     env = {"HOME": account.pw_dir, "USER": run_as, "LOGNAME": run_as, "SHELL": account.pw_shell}
     return kwargs, env
 
@@ -164,7 +165,7 @@ class Execution:
         self.last_output = time.monotonic()
         self._stop_reason: str | None = None  # outcome forced by us: timed_out, hung, ...
         self._stop_detail = ""
-        self._killer: asyncio.Task | None = None
+        self._killer: asyncio.Task[None] | None = None
 
     def _line(self, stream: str, text: str) -> None:
         self.seq += 1
@@ -247,12 +248,12 @@ class Execution:
             self._signal_group(signal.SIGKILL)
         return self._outcome(returncode)
 
-    async def _wait_exit(self, readers: list[asyncio.Task]) -> int:
+    async def _wait_exit(self, readers: list[asyncio.Task[None]]) -> int:
         """The shell's exit status. On Python 3.11 `Process.wait()` also waits for the pipes
         to close, which leftover children can delay forever, so watch the return code too."""
         assert self.proc is not None
         waiter = asyncio.ensure_future(self.proc.wait())
-        pending: set[asyncio.Future] = {waiter, *readers}
+        pending: set[asyncio.Future[Any]] = {waiter, *readers}
         while True:
             _done, pending = await asyncio.wait(
                 pending, timeout=0.2, return_when=asyncio.FIRST_COMPLETED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -89,7 +89,8 @@ class WebSocketLink:
             data = await self.ws.recv()
         except ConnectionClosed as exc:
             raise LinkDown("connection closed") from exc
-        return json.loads(data)
+        # The server only ever sends JSON objects (see octopus_agent.protocol).
+        return cast(dict[str, Any], json.loads(data))
 
     async def close(self) -> None:
         if self.ws is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 # setting it wakes a pending receive with `LinkDown` too, like a dropped connection.
 import asyncio
 import json
-from typing import Any
+from typing import Any, cast
 
 from octopus_agent import protocol
 from octopus_agent.link import LinkDown
@@ -102,7 +102,7 @@ class FakeServerLink:
         message = await self._inbox.get()
         if message is _GONE:
             raise LinkDown("fake link went down")
-        return message
+        return cast(dict[str, Any], message)  # the inbox holds messages and _GONE only
 
     async def close(self) -> None:
         if self._open:
