@@ -122,8 +122,8 @@ def main() -> None:
         ("runs: failing, last 24 h", "/runs/?state=failing&since=24h", {}),
         ("audit trail", "/audit/", {}),
     ]
-    from octopus.dashboard import figures
-    from octopus.runs.charts import runs_by_hour
+    from octopus.web import figures
+    from octopus.web.charts import runs_by_hour
 
     parts = [
         ("  runs by hour (chart)", lambda: runs_by_hour()),

@@ -18,8 +18,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from octopus.logs.routing import websocket_routes as log_routes  # noqa: E402
-from octopus.workers.consumers import AgentConsumer  # noqa: E402
+from octopus.link.consumer import AgentConsumer  # noqa: E402
+from octopus.web.websockets import websocket_routes as log_routes  # noqa: E402
 from octopus_agent.protocol import AGENT_PATH  # noqa: E402
 
 websocket_routes = [path(AGENT_PATH.lstrip("/"), AgentConsumer.as_asgi()), *log_routes]

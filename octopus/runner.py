@@ -25,7 +25,7 @@ log = logging.getLogger("octopus")
 class ServerProcess:
     def __init__(self, host: str, port: int) -> None:
         from octopus.cluster.leader import holder_id
-        from octopus.cluster.loops import Loops
+        from octopus.loops import Loops
 
         self.host = host
         self.port = port
@@ -60,7 +60,6 @@ class ServerProcess:
             time.sleep(0.05)
         from octopus.cluster import notify
 
-        notify.subscribe_defaults()
         self.listener = notify.Listener.start_if_postgresql(self.loops.stop_event)
         self.loops.start()
 

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "octopus.logs",
     "octopus.alerts",
     "octopus.cluster",
+    "octopus.link",
     "axes",  # login lockout after repeated failures (accounts/lockout.py)
 ]
 
@@ -97,8 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "octopus.accounts.middleware.LoginRequiredMiddleware",
-    "octopus.accounts.middleware.ViewerTimeZoneMiddleware",
+    "octopus.web.middleware.LoginRequiredMiddleware",
+    "octopus.web.middleware.ViewerTimeZoneMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -111,14 +112,14 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["octopus.lib.templatetags"],
+            "builtins": ["octopus.web.templatetags"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "octopus.accounts.context.permissions",
-                "octopus.alerts.dashboard.open_alerts",
+                "octopus.web.context.permissions",
+                "octopus.web.alert_badge.open_alerts",
             ],
         },
     }

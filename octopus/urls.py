@@ -3,15 +3,11 @@ from __future__ import annotations
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from octopus.accounts import people, token_pages
-from octopus.accounts import views as accounts
 from octopus.api.app import api
-from octopus.dashboard import views as dashboard
-from octopus.jobs import views as jobs
-from octopus.logs import views as logs
-from octopus.runs import views as runs
-from octopus.workers import agent_http
-from octopus.workers import views as workers
+from octopus.link import enroll_http as agent_http
+from octopus.web import dashboard, jobs, logs, people, runs, workers
+from octopus.web import login as accounts
+from octopus.web import tokens as token_pages
 
 urlpatterns = [
     path("", dashboard.dashboard, name="home"),
@@ -47,7 +43,7 @@ urlpatterns = [
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
-    path("", include("octopus.alerts.urls")),
+    path("", include("octopus.web.alert_urls")),
     path("api/v1/", api.urls),
     path("account/tokens/", token_pages.token_list, name="api-tokens"),
     path(

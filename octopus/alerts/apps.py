@@ -7,3 +7,8 @@ class Config(AppConfig):
     name = "octopus.alerts"
     label = "alerts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from octopus.alerts import receivers
+
+        receivers.connect()

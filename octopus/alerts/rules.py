@@ -1,8 +1,8 @@
-"""When to raise, merge and resolve alerts: the one entry point for every trigger.
+"""When to raise, merge and resolve alerts.
 
-The run lifecycle, scheduler, dispatcher, monitor, worker link and log ingest each make one
-call here from the place where the event happens, inside their own transaction when they
-have one, so the alert change and its outbox rows commit with the event itself.
+The domain never calls these: it announces what happened (octopus/events.py) and
+octopus/alerts/receivers.py maps each announcement onto a trigger here, inside the
+transaction of the change, so the alert change and its outbox rows commit with it.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def resolve_alerts(
     return resolved
 
 
-# Triggers: one call each, from where the event happens.
+# Triggers, one per announcement (octopus/alerts/receivers.py).
 
 
 def run_ended(run: Run) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from octopus.accounts.api import router as accounts_router
-from octopus.alerts.api import router as alerts_router
 from octopus.api import errors
+from octopus.api.accounts import router as accounts_router
+from octopus.api.alerts import router as alerts_router
 from octopus.api.auth import api_auth, docs_access
-from octopus.jobs.api import router as jobs_router
-from octopus.logs.api import router as logs_router
-from octopus.runs.api import router as runs_router
-from octopus.workers.api import router as workers_router
+from octopus.api.jobs import router as jobs_router
+from octopus.api.logs import router as logs_router
+from octopus.api.runs import router as runs_router
+from octopus.api.workers import router as workers_router
 
 api = NinjaAPI(
     title="Octopus API",

@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from octopus.api.auth import BadToken
+from octopus.lib.validation import error_message
 
 log = logging.getLogger("octopus.api")
 
@@ -44,13 +45,6 @@ def field_path(loc: tuple | list) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "body"
-
-
-def error_message(error: dict[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    if error.get("type") == "value_error" and "error" in ctx:
-        return str(ctx["error"])  # our own rule's sentence, without pydantic's prefix
-    return str(error.get("msg", "invalid"))
 
 
 def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:

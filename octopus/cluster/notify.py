@@ -6,7 +6,9 @@ MySQL/MariaDB) there is nothing to listen to: announcements reach this process o
 other replicas find the work on their next poll (every second or less).
 
 An announcement is a small JSON payload {"kind": ..., "id": ...}; subscribers of that kind in
-every replica are called with the id. Payloads never carry data: the database does.
+every replica are called with the id. Payloads never carry data: the database does. This
+module knows none of its subscribers: each subscribes itself in its AppConfig.ready()
+(the dispatcher's wake-up, the worker hub, live log viewers).
 """
 
 from __future__ import annotations
@@ -61,17 +63,6 @@ def announce_elsewhere(kind: str, ident: int | None = None) -> None:
     """Tell the other replicas only (this process already acted); PostgreSQL only."""
     if connection.vendor == "postgresql" and Listener.running:
         announce(kind, ident)
-
-
-def subscribe_defaults() -> None:
-    """What every server process does when another replica announces something."""
-    from octopus.cluster import wakeups
-    from octopus.logs import live
-    from octopus.workers import hub
-
-    subscribe(DISPATCH, lambda _id: wakeups.dispatcher.set())
-    subscribe(WORKER, lambda worker_id: worker_id is not None and hub.nudge(int(worker_id)))
-    subscribe(RUN_LOG, lambda run_id: run_id is not None and live.nudge(int(run_id)))
 
 
 class Listener(threading.Thread):

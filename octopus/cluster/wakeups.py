@@ -28,7 +28,7 @@ def wake_dispatcher() -> None:
     notify.announce_elsewhere(notify.DISPATCH)
 
 
-# Set by the leader's loops (octopus.cluster.loops): runs a dispatcher pass in the calling
+# Set by the leader's loops (octopus.loops): runs a dispatcher pass in the calling
 # thread when this process dispatches and no pass is under way; False when it did not.
 inline_dispatch: Callable[[], bool] | None = None
 

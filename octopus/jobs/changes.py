@@ -1,32 +1,32 @@
 """Changing jobs: create, update, enable or disable, delete, set the cursor.
 
-Each change is saved, rescheduled and audited (before → after) in one transaction, and
-wakes the scheduler afterwards. The API and jobs-as-code call these with a spec (the rules
-about what a spec may say live in `octopus.jobs.spec`); the web pages with a JobForm.
+The one path for every change, whoever makes it: the web form and the API both state a job
+as a `JobSpec` (the rules of a spec live in `octopus.jobs.spec`) and call these, and
+jobs-as-code (octopus/jobs/as_code.py) plans with the same checks. Each change is saved and
+audited (before → after; nothing changed, no entry) in one transaction and announced
+(`events.job_changed`), so the scheduler reschedules the job in that transaction and wakes
+after it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from octopus import events
 from octopus.accounts import audit
-from octopus.cluster.wakeups import wake_scheduler
-from octopus.jobs.forms import JobForm
-from octopus.jobs.models import Job
-from octopus.jobs.scheduler import reschedule
+from octopus.jobs.models import Concurrency, Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec
-from octopus.runs.models import RunState
 from octopus.workers.models import Worker
 
 
 class InvalidJob(ValueError):
-    """A spec that is well formed but does not fit the database (a name taken, a worker
-    that does not exist); `field` names the setting."""
+    """A spec that is well formed but does not fit (a name taken, a worker that does not
+    exist, parallel runs of a job with a cursor); `field` names the setting."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -37,14 +37,27 @@ class JobBusy(Exception):
     """The job has runs in flight: deleting it would orphan them on their worker."""
 
 
+class _Keep:
+    """Leave the owner or group as it is."""
+
+
+KEEP = _Keep()
+
+
 def spec_of(job: Job) -> dict[str, Any]:
     """The job's settings in the shape of a JobSpec (no runtime state)."""
     settings = job.to_dict()
     return {name: settings[name] for name in SPEC_FIELDS}
 
 
-def check_references(spec: JobSpec, job: Job | None = None) -> None:
-    """Raise InvalidJob when the spec names what the database does not have."""
+def uses_cursor(command: str, job: Job | None = None) -> bool:
+    """Runs of the job keep a checkpoint: its command reads one, or it has one already."""
+    return bool(job and job.cursor) or "{cursor}" in command or "OCTOPUS_CURSOR" in command
+
+
+def check_fits(spec: JobSpec, job: Job | None = None) -> None:
+    """Raise InvalidJob when the spec names what the database does not have, or asks for
+    what the job cannot do."""
     taken = Job.objects.filter(name=spec.name)
     if job is not None:
         taken = taken.exclude(pk=job.pk)
@@ -52,6 +65,14 @@ def check_references(spec: JobSpec, job: Job | None = None) -> None:
         raise InvalidJob("name", f"A job named {spec.name!r} already exists.")
     if spec.target_worker and not Worker.objects.filter(name=spec.target_worker).exists():
         raise InvalidJob("target_worker", f"There is no worker named {spec.target_worker!r}.")
+    if spec.concurrency == Concurrency.ALLOW and uses_cursor(spec.command, job):
+        raise InvalidJob(
+            "concurrency",
+            _(
+                "This job uses a cursor, so its runs cannot overlap: parallel runs would "
+                "overwrite each other's checkpoints. Choose skip or queue."
+            ),
+        )
 
 
 def _assign(job: Job, spec: JobSpec) -> None:
@@ -62,34 +83,58 @@ def _assign(job: Job, spec: JobSpec) -> None:
             setattr(job, name, value)
 
 
-def create_job(spec: JobSpec, by: AbstractBaseUser, request: HttpRequest | None = None) -> Job:
-    check_references(spec)
+def _changed(job: Job) -> None:
+    events.send(events.job_changed, job=job)
+
+
+def create_job(
+    spec: JobSpec,
+    by: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    *,
+    owner: AbstractBaseUser | _Keep | None = KEEP,
+    group: Group | None = None,
+    cloned_from: Job | None = None,
+) -> Job:
+    """A new job; its owner is `by` unless one is given (an admin's choice, or None)."""
+    check_fits(spec)
     with transaction.atomic():
-        job = Job(owner=by)
+        job = Job(owner=by if isinstance(owner, _Keep) else owner, group=group)
         _assign(job, spec)
         job.save()
-        reschedule(job)
-        audit.record("job.create", request=request, actor=by, obj=job, after=job.to_dict())
-    transaction.on_commit(wake_scheduler)
+        _changed(job)
+        after = job.to_dict()
+        if cloned_from is not None:
+            after["cloned_from"] = cloned_from.name
+        audit.record("job.create", request=request, actor=by, obj=job, after=after)
     return job
 
 
 def update_job(
-    job: Job, spec: JobSpec, by: AbstractBaseUser, request: HttpRequest | None = None
+    job: Job,
+    spec: JobSpec,
+    by: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    *,
+    owner: AbstractBaseUser | _Keep | None = KEEP,
+    group: Group | _Keep | None = KEEP,
 ) -> Job:
     """Make the job match the spec; audit only what changed (nothing changed: no entry)."""
-    check_references(spec, job)
+    check_fits(spec, job)
     before = job.to_dict()
     with transaction.atomic():
         _assign(job, spec)
+        if not isinstance(owner, _Keep):
+            job.owner = owner
+        if not isinstance(group, _Keep):
+            job.group = group
         job.save()
-        reschedule(job)
+        _changed(job)
         after = job.to_dict()
         if after != before:
             audit.record(
                 "job.update", request=request, actor=by, obj=job, before=before, after=after
             )
-    transaction.on_commit(wake_scheduler)
     return job
 
 
@@ -101,7 +146,7 @@ def set_enabled(
     with transaction.atomic():
         Job.objects.filter(pk=job.pk).update(enabled=enabled)
         job.enabled = enabled
-        reschedule(job)
+        _changed(job)
         audit.record(
             "job.enable" if enabled else "job.disable",
             request=request,
@@ -110,17 +155,13 @@ def set_enabled(
             before={"enabled": not enabled},
             after={"enabled": enabled},
         )
-    transaction.on_commit(wake_scheduler)
     return job
 
 
 def check_deletable(job: Job) -> None:
-    in_flight = job.runs.filter(state__in=(RunState.DISPATCHED, RunState.RUNNING)).count()
-    if in_flight:
-        raise JobBusy(
-            _("job %(name)s has %(count)s run(s) in flight; cancel them or wait first")
-            % {"name": repr(job.name), "count": in_flight}
-        )
+    """Raise JobBusy when the job may not be deleted now (its runs' rule, in
+    octopus/runs/scheduler.py, answers `events.job_deleting`)."""
+    events.send(events.job_deleting, job=job)
 
 
 def delete_job(job: Job, by: AbstractBaseUser, request: HttpRequest | None = None) -> None:
@@ -131,52 +172,17 @@ def delete_job(job: Job, by: AbstractBaseUser, request: HttpRequest | None = Non
         job.delete()
 
 
-# The web pages: the same changes from a validated JobForm.
-
-
-def create_job_from_form(
-    form: JobForm, request: HttpRequest, cloned_from: Job | None = None
-) -> Job:
-    with transaction.atomic():
-        job = form.save(commit=False)
-        if "owner" not in form.fields or "owner" not in form.data:
-            job.owner = request.user  # operators own what they create; admins by default
-        if cloned_from is not None:
-            job.alert_routing = dict(cloned_from.alert_routing)
-        job.save()
-        reschedule(job)
-        after = job.to_dict()
-        if cloned_from is not None:
-            after["cloned_from"] = cloned_from.name
-        audit.record("job.create", request=request, obj=job, after=after)
-    transaction.on_commit(wake_scheduler)
-    return job
-
-
-def update_job_from_form(form: JobForm, request: HttpRequest) -> Job:
-    before = Job.objects.get(pk=form.instance.pk).to_dict()
-    with transaction.atomic():
-        job = form.save()
-        reschedule(job)
-        audit.record("job.update", request=request, obj=job, before=before, after=job.to_dict())
-    transaction.on_commit(wake_scheduler)
-    return job
-
-
-def set_cursor(job: Job, cursor: str, request: HttpRequest) -> None:
+def set_cursor(job: Job, cursor: str, by: AbstractBaseUser, request: HttpRequest | None) -> None:
     """A hand edit of the cursor: it decides where the next run starts, so it is audited."""
     before = job.cursor
-    job.cursor = cursor
-    job.save(update_fields=["cursor", "updated"])
-    audit.record(
-        "job.cursor", request=request, obj=job, before={"cursor": before}, after={"cursor": cursor}
-    )
-
-
-def clone_initial(job: Job) -> dict:
-    """Form values for a copy of `job`: same settings, a new name, no cursor."""
-    form = JobForm(instance=job)
-    initial = {name: form[name].value() for name in form.fields}
-    initial["name"] = f"{job.name}-copy"
-    initial.pop("owner", None)
-    return initial
+    with transaction.atomic():
+        job.cursor = cursor
+        job.save(update_fields=["cursor", "updated"])
+        audit.record(
+            "job.cursor",
+            request=request,
+            actor=by,
+            obj=job,
+            before={"cursor": before},
+            after={"cursor": cursor},
+        )

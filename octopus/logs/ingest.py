@@ -18,7 +18,6 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -27,10 +26,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from octopus.alerts import rules as alert_rules
+from octopus import events
 from octopus.jobs.models import Job
 from octopus.lib.logline import CODE_END, parse_line
-from octopus.logs import live, sql
+from octopus.logs import sql
 from octopus.logs.chunks import KIND_RANK, LEVEL_LETTER, kind_of, packed_kinds
 from octopus.runs.models import Run
 from octopus_agent import protocol
@@ -293,29 +292,11 @@ def chunk_rows(run_id: int, blocks: list[Block], stamp: Any) -> list[tuple]:
     ]
 
 
-def pack(run_id: int, lines: list[tuple[int, float, str, str]], stamp: Any) -> list[tuple]:
-    """Chunk rows for lines (seq, ts, kind, text) in seq order."""
-    return chunk_rows(run_id, blocks_of(lines), stamp)
-
-
 def _readable(row: tuple) -> tuple:
     """The row with lone surrogates (which no database encodes) written as \\xNN."""
     *head, text = row
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
     return (*head, text)
-
-
-def _insert(rows: list[tuple]) -> None:
-    vendor = connection.vendor
-    if vendor == "sqlite":
-        connection.ensure_connection()
-        db = connection.connection  # the sqlite3 connection, inside Django's transaction
-        db.executemany(sql.INSERT_CHUNKS["sqlite"], rows)
-        db.execute(sql.SQLITE_INDEX_NEW_CHUNKS)
-        db.execute(sql.SQLITE_MOVE_WATERMARK)
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(sql.INSERT_CHUNKS.get(vendor, sql.INSERT_CHUNKS["postgresql"]), rows)
 
 
 def _meaning(batch: Batch, stored_upto: int) -> tuple[bool, str | None]:
@@ -369,11 +350,11 @@ def _store(run: Run, batch: Batch) -> int:
         rows = chunk_rows(run.id, fresh, stamp)
         try:
             with transaction.atomic():  # a savepoint: a refused insert leaves nothing behind
-                _insert(rows)
+                sql.insert_chunks(rows)
         except UnicodeEncodeError:
             # Only a client other than our agent sends these (it decodes with
             # backslashreplace); keep the lines readable rather than refuse the batch.
-            _insert([_readable(row) for row in rows])
+            sql.insert_chunks([_readable(row) for row in rows])
         end_marker, cursor = _meaning(batch, stored_upto)
         updates: dict[str, Any] = {
             "log_lines": Greatest(F("log_lines"), fresh[-1][1]),
@@ -385,9 +366,9 @@ def _store(run: Run, batch: Batch) -> int:
         if cursor is not None:
             # A checkpoint: stored on the job at once, so the next run or retry resumes here.
             Job.objects.filter(id=run.job_id).update(cursor=cursor)
-        transaction.on_commit(partial(live.run_changed, run.id, run.job_id))
+        events.runs_changed([(run.id, run.job_id)])
         # Lines at or above the job's alert level raise an alert. The hook skips lines at
         # or below run.log_lines (judged before), so it must hold the value before this batch.
         run.log_lines = stored_upto
-        alert_rules.log_lines_stored(run, fresh)
+        events.send(events.log_lines_stored, run=run, blocks=fresh)
     return last_seq

@@ -4,14 +4,21 @@ Lines are always stored first and read back from the database by sequence number
 only says "look again". It crosses from the thread that stored the lines to the viewer's
 event loop with `call_soon_threadsafe`. Viewers connected to another server process hear
 of it through octopus.cluster.notify on PostgreSQL (LISTEN/NOTIFY); elsewhere they poll the
-database every half second. Log data never goes through a channel layer (it drops
-messages past its capacity, see DESIGN.md).
+database every half second. Log data never goes through a channel layer (Channels' layers
+drop messages past their capacity).
+
+Every change of a run (a new state, new lines) reaches viewers from one place:
+`on_run_changed`, connected to `events.run_changed` in octopus/logs/apps.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
+
+from octopus.cluster import notify
+from octopus.runs.models import Run
 
 _lock = threading.Lock()
 # ("run", id) or ("job", id) → (loop, event) of each viewer watching it.
@@ -47,13 +54,26 @@ def nudge(run_id: int, job_id: int | None = None) -> None:
             loop.call_soon_threadsafe(event.set)
 
 
-def run_changed(run_id: int, job_id: int | None = None) -> None:
-    """A run has new lines or a new state (call after commit): wake this process's viewers
+def on_run_changed(run_id: int, job_id: int | None = None, **_: Any) -> None:
+    """A run has new lines or a new state (sent after commit): wake this process's viewers
     at once, and tell the other replicas (PostgreSQL; elsewhere their viewers poll)."""
-    from octopus.cluster import notify
-
+    if job_id is None and _follows_a_job():
+        job_id = Run.objects.filter(pk=run_id).values_list("job_id", flat=True).first()
     nudge(run_id, job_id)
     notify.announce_elsewhere(notify.RUN_LOG, run_id)
+
+
+def on_announcement(run_id: int | None) -> None:
+    """Another replica changed a run: wake its viewers here (followers of its job find it
+    at their next poll; the listener thread does no database work)."""
+    if run_id is not None:
+        nudge(int(run_id))
+
+
+def _follows_a_job() -> bool:
+    """Someone here follows a job's runs (the job's live page): worth a lookup of the job."""
+    with _lock:
+        return any(kind == "job" for kind, _ in _watchers)
 
 
 def watched() -> list[tuple[str, int]]:

@@ -2,8 +2,8 @@
 
 Why raw: storing output is the one place where the ORM's per-row cost shows. `bulk_create`
 builds a model instance per row and SQL per batch; `executemany` with one prepared
-statement on the driver's own connection does neither (notes/stack-check.md §3 measured
-about ten times faster on SQLite). Everything around it (the run's summary, the cursor, retention,
+statement on the driver's own connection does neither (about ten times faster on SQLite,
+measured). Everything around it (the run's summary, the cursor, retention,
 reads and search filters) stays ORM.
 
 A statement has a version per database vendor where the dialects differ. A conflict on
@@ -13,6 +13,8 @@ with INSERT IGNORE.
 """
 
 from __future__ import annotations
+
+from django.db import connection
 
 # Store a batch of chunks, skipping those already stored. SQLite runs it on the sqlite3
 # connection itself (qmark placeholders, no per-row work in Django's cursor wrapper); the
@@ -48,3 +50,18 @@ SQLITE_MOVE_WATERMARK = (
 
 # Search: ids of chunks whose text has every word of the query (see search.py).
 SQLITE_FTS_MATCH = "SELECT rowid FROM logs_logchunk_fts WHERE logs_logchunk_fts MATCH %s"
+
+
+def insert_chunks(rows: list[tuple]) -> None:
+    """Store chunk rows (run_id, first_seq, last_seq, ts, worst, kinds, text), skipping
+    those already stored, inside the caller's transaction."""
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        connection.ensure_connection()
+        db = connection.connection  # the sqlite3 connection, inside Django's transaction
+        db.executemany(INSERT_CHUNKS["sqlite"], rows)
+        db.execute(SQLITE_INDEX_NEW_CHUNKS)
+        db.execute(SQLITE_MOVE_WATERMARK)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(INSERT_CHUNKS.get(vendor, INSERT_CHUNKS["postgresql"]), rows)

@@ -15,13 +15,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from octopus.alerts import rules as alert_rules
-from octopus.cluster import notify
+from octopus import events
 from octopus.jobs.models import Concurrency, Job, Routing
-from octopus.runs.command import render_command, run_spec
+from octopus.runs.command import render_command
 from octopus.runs.models import ACTIVE_STATES, Run, RunState, Trigger
-from octopus.runs.routing import describe_target, eligible_workers, pick_worker
-from octopus.workers import hub
+from octopus.runs.placement import describe_target, eligible_workers, pick_worker
 from octopus.workers.models import Worker, WorkerState
 
 log = logging.getLogger("octopus.dispatch")
@@ -163,16 +161,10 @@ def assign_queued_runs() -> int:
             by_id[worker.id].running_count += 1
             handed.append((worker, run))
         handed = _hand_over(handed)
-    connected_here = set(hub.connected_here())
-    for worker, run in handed:
-        # After the commit: the run is the worker's in the database before it arrives.
-        if worker.id in connected_here:
-            hub.deliver(worker.id, run_spec(run).to_dict())
-        if run.no_worker_alerted:
-            alert_rules.worker_found(run)
-    # Workers connected to other replicas read their runs from the database when told.
-    for worker_id in {worker.id for worker, _ in handed} - connected_here:
-        notify.announce_elsewhere(notify.WORKER, worker_id)
+    # After the commit: the run is the worker's in the database before it arrives.
+    if handed:
+        events.send(events.runs_handed_over, handed=handed)
+        events.runs_changed((run.id, run.job_id) for _, run in handed)
     return len(handed)
 
 
@@ -218,6 +210,7 @@ def _skip_firings_of_busy_jobs(waiting: list[dict], jobs: dict[int, Job], now: d
                 reason=f"skipped: run {blocker} still active",
                 finished_at=now,
             )
+            events.runs_changed((run_id, job_id) for run_id in surplus)
     return skipped
 
 
@@ -247,7 +240,7 @@ def _choose(
         if run.reason != reason:
             _set_waiting_reason(Run.objects.filter(id=run.id), reason, no_worker_since=now)
             run.reason, run.no_worker_since = reason, now
-        alert_rules.run_waiting_for_worker(run, now)
+        events.send(events.run_waiting_for_worker, run=run, now=now)
         return None
     return pick_worker(job, candidates, last_worker.get(job.id))
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from octopus.alerts import rules as alert_rules
+from octopus import events
 from octopus.cluster.wakeups import dispatch_now, wake_dispatcher
 from octopus.jobs.models import Backoff, Concurrency, Job, Routing
 from octopus.runs import sql
@@ -51,23 +51,27 @@ def queue_manual_run(
             .first()
         )
         if active is not None:
-            return Run.objects.create(
+            skipped = Run.objects.create(
                 **fields,
                 state=RunState.SKIPPED,
                 reason=f"skipped: run {active} still active",
                 finished_at=timezone.now(),
             )
+            events.runs_changed([(skipped.id, job.id)])
+            return skipped
     if job.routing == Routing.BROADCAST:
         # One run per matching worker online now, as for a scheduled firing.
         from octopus.runs.dispatch import available_workers
-        from octopus.runs.routing import eligible_workers
+        from octopus.runs.placement import eligible_workers
 
         targets = eligible_workers(job, available_workers())
         runs = [Run.objects.create(**fields, fanout_key=w.name) for w in targets]
         if runs:
+            events.runs_changed((run.id, job.id) for run in runs)
             transaction.on_commit(dispatch_now)
             return runs[0]
     run = Run.objects.create(**fields)
+    events.runs_changed([(run.id, job.id)])
     transaction.on_commit(dispatch_now)  # someone is waiting for it
     return run
 
@@ -80,6 +84,7 @@ def mark_started_many(worker_id: int, starts: dict[int, tuple[int, datetime]]) -
     ids = list(starts)
     updated = sql.mark_started(worker_id, starts)
     if updated == len(ids):
+        events.runs_changed((run_id, None) for run_id in ids)
         return []
     # Sent again after a reconnect: already running here is fine.
     running = set(
@@ -87,6 +92,7 @@ def mark_started_many(worker_id: int, starts: dict[int, tuple[int, datetime]]) -
             "id", flat=True
         )
     )
+    events.runs_changed((run_id, None) for run_id in ids if run_id in running)
     return [i for i in ids if i not in running]
 
 
@@ -121,12 +127,6 @@ def judge(run: Run, report: dict) -> tuple[str, str]:
     if outcome == protocol.OUTCOME_CANCELLED:
         return RunState.CANCELLED, reason or "cancelled"
     return RunState.FAILED, reason or "could not start"
-
-
-def finish_run(run_id: int, worker_id: int, report: dict) -> Run | None:
-    """Apply a worker's final report. Return the run if this call ended it."""
-    ended = finish_runs([(run_id, worker_id, report)])
-    return ended[0] if ended else None
 
 
 def finish_runs(reports: list[tuple[int, int, dict]]) -> list[Run]:
@@ -184,7 +184,8 @@ def finish_runs(reports: list[tuple[int, int, dict]]) -> list[Run]:
             run.exit_code, run.signal = exit_code, signal
         for run in ended:
             after_failure(run)
-        alert_rules.runs_ended(ended)
+        events.send(events.runs_ended, runs=ended)
+        events.runs_changed((run.id, run.job_id) for run in ended)
     return ended
 
 
@@ -194,6 +195,7 @@ def _requeue_rejected(run_id: int, worker_id: int, reason: str) -> None:
         state=RunState.QUEUED, worker=None, dispatched_at=None, reason=reason
     )
     if updated:
+        events.runs_changed([(run_id, None)])
         transaction.on_commit(wake_dispatcher)
 
 
@@ -205,7 +207,8 @@ def end_in_flight_run(run: Run, state: str, reason: str) -> bool:
     if updated:
         run.state, run.reason = state, reason
         after_failure(run)
-        alert_rules.run_ended(run)
+        events.send(events.runs_ended, runs=[run])
+        events.runs_changed([(run.id, run.job_id)])
     return bool(updated)
 
 
@@ -235,6 +238,7 @@ def after_failure(run: Run) -> Run | None:
         note=f"attempt {run.attempt + 1} of {job.retries + 1}, after {run.state}",
     )
     log.info("run %s %s; retry %s queued", run.id, run.state, retry.id)
+    events.runs_changed([(retry.id, job.id)])
     transaction.on_commit(wake_dispatcher)
     return retry
 
@@ -259,23 +263,16 @@ def request_cancel(run: Run, by: AbstractBaseUser | None) -> str:
     )
     if cancelled:
         run.refresh_from_db()
+        events.runs_changed([(run.id, run.job_id)])
         return "cancelled"
     Run.objects.filter(id=run.id, state__in=IN_FLIGHT, cancel_requested_at=None).update(
         cancel_requested_at=now, reason=f"cancelled by {who}"
     )
     run.refresh_from_db()
     if run.state in IN_FLIGHT:
-        worker_id = run.worker_id
-        if worker_id is not None:
-            transaction.on_commit(lambda: _tell_worker(worker_id))
+        if run.worker_id is not None:
+            # Its connection, here or on another replica, sends the worker the cancel.
+            events.send_after_commit(events.cancel_requested, worker_id=run.worker_id)
+        events.runs_changed([(run.id, run.job_id)])
         return "requested"
     raise RunAlreadyEnded(f"run {run.id} already ended ({run.state})")
-
-
-def _tell_worker(worker_id: int) -> None:
-    """Nudge the worker's connection, here or on another replica."""
-    from octopus.cluster import notify
-    from octopus.workers import hub
-
-    hub.nudge(worker_id)
-    notify.announce_elsewhere(notify.WORKER, worker_id)

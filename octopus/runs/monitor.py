@@ -1,5 +1,4 @@
-"""The monitor: what nobody reports. Silent workers go offline and their runs are lost;
-old log lines are purged."""
+"""The monitor: what nobody reports. Silent workers go offline and their runs are lost."""
 
 from __future__ import annotations
 
@@ -9,8 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from octopus.alerts import rules as alert_rules
-from octopus.logs.retention import purge_expired_lines
+from octopus import events
 from octopus.runs import lifecycle
 from octopus.runs.models import Run, RunState
 from octopus.workers.models import Worker, WorkerState
@@ -42,11 +40,7 @@ def mark_silent_workers_offline(now: datetime) -> int:
                 lost += lifecycle.end_in_flight_run(
                     run, RunState.LOST, f"lost: worker {worker.name} silent for {silence} s"
                 )
-            alert_rules.worker_went_offline(worker, silence, lost)
+            events.send(events.worker_offline, worker=worker, silence=silence, lost_runs=lost)
             count += 1
     return count
 
-
-def purge_old_log_lines(now: datetime) -> int:
-    """Delete one small batch of expired lines (octopus/logs/retention.py)."""
-    return purge_expired_lines(now)

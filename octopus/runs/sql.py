@@ -12,14 +12,14 @@ from datetime import datetime
 
 from django.db import connection
 
-from octopus.jobs.models import Routing
+from octopus.jobs import sql as jobs_sql
 from octopus.runs.models import RunState
 
-# Queue scheduled firings. (job_id, scheduled_for, fanout_key) is unique: a firing another
-# scheduler already queued is ignored, not an error.
+# Scheduled firings (octopus/runs/firings.py). (job_id, scheduled_for, fanout_key) is
+# unique: a firing another scheduler already queued is ignored, not an error.
 INSERT_FIRING = """
 INSERT {ignore} INTO runs_run ({columns})
-VALUES (%s, 'schedule', %s, '', 1, %s, '', 'queued', '', '', %s, NULL, %s, 0, %s)
+VALUES (%s, 'schedule', %s, %s, 1, %s, '', %s, %s, %s, %s, NULL, %s, 0, %s, %s)
 {on_conflict}
 """
 # Quoted per database: `trigger` is a reserved word in MySQL and MariaDB.
@@ -39,6 +39,7 @@ COLUMNS = (
     "no_worker_alerted",
     "log_lines",
     "saw_end_marker",
+    "finished_at",
 )
 
 
@@ -51,60 +52,70 @@ def _statement(template: str, **parts: str) -> str:
     return template.format(columns=columns, ignore=ignore, on_conflict=on_conflict, **parts)
 
 
-def insert_firings(rows: list[tuple[int, datetime, list[str]]], now: datetime) -> None:
-    """Queue these firings, due now: rows of (job id, scheduled_for, args)."""
+FiringRow = tuple[int, datetime, str, list[str], str, str, str, datetime | None]
+
+
+def insert_firings(rows: list[FiringRow], now: datetime, count: bool = False) -> int:
+    """Insert firings: rows of (job id, scheduled_for, fanout key, args, state, reason,
+    note, finished_at). With `count`, one statement per row, to return how many were new
+    (a batch's row count is not reliable on every driver); else len(rows)."""
     adapt = connection.ops.adapt_datetimefield_value
     created = adapt(now)
     params = [
-        (job_id, adapt(scheduled_for), json.dumps(args), created, False, False)
-        for job_id, scheduled_for, args in rows
+        (
+            job_id,
+            adapt(scheduled_for),
+            fanout_key,
+            json.dumps(args),
+            state,
+            reason,
+            note,
+            created,
+            False,
+            False,
+            adapt(finished_at) if finished_at else None,
+        )
+        for job_id, scheduled_for, fanout_key, args, state, reason, note, finished_at in rows
     ]
+    statement = _statement(INSERT_FIRING)
     with connection.cursor() as cursor:
-        cursor.executemany(_statement(INSERT_FIRING), params)
+        if not count:
+            cursor.executemany(statement, params)
+            return len(params)
+        inserted = 0
+        for row in params:
+            cursor.execute(statement, row)
+            inserted += max(cursor.rowcount, 0)
+        return inserted
 
 
-# Queue one firing of a group of jobs sharing a schedule, ahead of its second, straight from
-# their rows (octopus/jobs/scheduler.py, queue_ahead): the database does the per-row work. A
-# job whose row no longer matches (edited, disabled, already fired) is left out and is seen
-# to again. (SQLite needs the SELECT's WHERE to read ON CONFLICT as an upsert.)
+# One firing of a group of jobs sharing a schedule, queued ahead of its second straight from
+# their rows (octopus/runs/firings.py): the database does the per-row work. Which jobs are
+# due then is `jobs.sql.DUE_AT`; the scheduler claims them next (`jobs.sql.claim_due_at`)
+# under the same conditions, in the same transaction. (SQLite needs the SELECT's WHERE to
+# read ON CONFLICT as an upsert.)
 INSERT_AHEAD = """
 INSERT {ignore} INTO runs_run ({columns})
-SELECT j.id, 'schedule', %s, '', 1, j.default_args, '', 'queued', '', '', %s, %s, %s, 0, %s
+SELECT j.id, 'schedule', %s, '', 1, j.default_args, '', 'queued', '', '', %s, %s, %s, 0, %s, NULL
 FROM jobs_job j
 WHERE {matches}
 {on_conflict}
 """
-# The firing is claimed by moving next_fire_at on, under the same conditions.
-MOVE_AHEAD = "UPDATE jobs_job SET next_fire_at = %s WHERE {matches}"
-AHEAD_MATCH = (
-    "{t}next_fire_at = %s AND {t}enabled = %s AND {t}schedule = %s AND {t}time_zone = %s"
-    " AND {t}routing <> %s"
-)
 
 
-def queue_firing_ahead(
-    schedule: str,
-    time_zone: str,
-    firing: datetime,
-    following: datetime,
-    now: datetime,
-) -> int:
+def insert_firing_ahead(schedule: str, time_zone: str, firing: datetime, now: datetime) -> int:
     """Queue `firing` for the jobs due then with this schedule and time zone, as runs not
-    handed out before it, and move their next_fire_at to `following` (the same for all of
-    them); return how many runs were inserted."""
+    handed out before it; return how many runs were inserted."""
     adapt = connection.ops.adapt_datetimefield_value
-    match_params = [adapt(firing), True, schedule, time_zone, Routing.BROADCAST]
-    insert = _statement(INSERT_AHEAD, matches=AHEAD_MATCH.format(t="j."))
-    insert_params = [adapt(firing), adapt(now), adapt(firing), False, False, *match_params]
-    move = MOVE_AHEAD.format(matches=AHEAD_MATCH.format(t=""))
+    insert = _statement(INSERT_AHEAD, matches=jobs_sql.DUE_AT.format(t="j."))
+    params = [adapt(firing), adapt(now), adapt(firing), False, False]
+    params += jobs_sql.due_at_params(schedule, time_zone, firing)
     with connection.cursor() as cursor:
-        cursor.execute(insert, insert_params)
-        inserted = cursor.rowcount
-        cursor.execute(move, [adapt(following), *match_params])
-    return max(inserted, 0)
+        cursor.execute(insert, params)
+        return max(cursor.rowcount, 0)
 
 
-# A worker's reports, many runs at a time (octopus/workers/agent_api.py): one prepared
+# A worker's reports, many runs at a time (octopus/link/reports.py): one prepared
 # statement run for every row costs a fraction of an ORM UPDATE compiled with a CASE per
 # column and a WHEN per run, which grew with the batch.
 MARK_STARTED = (

@@ -6,7 +6,8 @@ import secrets
 
 from django.utils import timezone
 
-from octopus.workers.models import Worker, hash_token
+from octopus import events
+from octopus.workers.models import Worker, WorkerState, hash_token
 
 TOKEN_PREFIX = "ocw_"
 
@@ -32,8 +33,6 @@ def authenticate_worker(token: str) -> Worker | None:
 
 def revoke_worker(worker: Worker) -> None:
     """Revoke the worker's token and drop its connection at once."""
-    from octopus.workers import hub
-
     revoke_worker_token(worker)
-    Worker.objects.filter(pk=worker.pk).update(state="offline", connected_at=None)
-    hub.kick(worker.pk)
+    Worker.objects.filter(pk=worker.pk).update(state=WorkerState.OFFLINE, connected_at=None)
+    events.send(events.worker_revoked, worker_id=worker.pk)

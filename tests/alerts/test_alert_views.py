@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from octopus.accounts.models import AuditEvent
 from octopus.alerts import rules
-from octopus.alerts.dashboard import open_alert_counts
 from octopus.alerts.models import Alert, Delivery
+from octopus.web.alert_badge import open_alert_counts
 
 pytestmark = pytest.mark.django_db
 

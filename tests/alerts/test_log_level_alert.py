@@ -7,8 +7,8 @@ import time
 import pytest
 
 from octopus.alerts.models import Alert
+from octopus.link import reports as agent_api
 from octopus.runs.models import Run
-from octopus.workers import agent_api
 from octopus_agent import protocol
 
 pytestmark = pytest.mark.django_db

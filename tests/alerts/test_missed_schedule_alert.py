@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from octopus.alerts.models import Alert
-from octopus.jobs import scheduler
 from octopus.jobs.models import Job
+from octopus.runs import scheduler
 
 pytestmark = pytest.mark.django_db
 

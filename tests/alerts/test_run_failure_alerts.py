@@ -34,7 +34,7 @@ def running(make_job, make_worker):
 
 def finish(run: Run, outcome: str = protocol.OUTCOME_EXITED, **fields) -> None:
     report = {"outcome": outcome, "finished_at": time.time(), **fields}
-    lifecycle.finish_run(run.id, run.worker_id, report)
+    lifecycle.finish_runs([(run.id, run.worker_id, report)])
 
 
 @pytest.mark.parametrize(

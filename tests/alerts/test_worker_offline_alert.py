@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from octopus.alerts.models import Alert, Delivery
 from octopus.runs.monitor import mark_silent_workers_offline
-from octopus.workers import agent_api
+from octopus.workers import presence
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_offline_then_back(make_worker, make_channel, settings) -> None:
     assert alert.title == "worker edge-1 is offline"
     assert alert.detail.startswith("Silent for 4")
 
-    agent_api.worker_connected(worker, {"hostname": "edge-1", "labels": []})
+    presence.worker_connected(worker, {"hostname": "edge-1", "labels": []})
     alert.refresh_from_db()
     assert (alert.state, alert.resolution) == ("resolved", "worker edge-1 is back online")
     recovery = Delivery.objects.get(event="recovery")
@@ -33,7 +33,7 @@ def test_offline_then_back(make_worker, make_channel, settings) -> None:
 
 def test_a_connecting_worker_without_alerts_queues_nothing(make_worker, make_channel) -> None:
     make_channel()
-    agent_api.worker_connected(make_worker("fine"), {"hostname": "fine"})
+    presence.worker_connected(make_worker("fine"), {"hostname": "fine"})
     assert not Delivery.objects.exists()
 
 
@@ -41,8 +41,8 @@ def test_a_heartbeat_after_being_declared_offline_also_resolves(make_worker, set
     settings.WORKER_TIMEOUT = 30
     worker = make_worker("edge-2", last_seen=timezone.now() - timedelta(seconds=45))
     mark_silent_workers_offline(timezone.now())
-    agent_api.heartbeat(worker, {"load": {"running": 0}})
+    presence.heartbeat(worker, {"load": {"running": 0}})
     alert = Alert.objects.get()
     assert (alert.state, alert.resolution) == ("resolved", "worker edge-2 is back online")
-    agent_api.heartbeat(worker, {"load": {"running": 0}})  # an ordinary heartbeat: nothing
+    presence.heartbeat(worker, {"load": {"running": 0}})  # an ordinary heartbeat: nothing
     assert Alert.objects.filter(state="resolved").count() == 1

@@ -139,7 +139,7 @@ def test_export_then_apply_on_an_empty_database_gives_the_same_jobs(
     make_worker("w1")
     make_job(
         "full",
-        command="etl {args} --from {cursor}",
+        command="etl {args} --from yesterday",
         description="every setting off its default",
         tags=["etl", "nightly"],
         default_args=["--fast"],

@@ -6,7 +6,7 @@ import pytest
 
 from octopus.accounts.models import AuditEvent
 from octopus.runs.models import Run
-from octopus.workers.agent_api import runs_to_cancel
+from octopus.runs.worker_runs import runs_to_cancel
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from octopus.alerts.models import Alert
-from octopus.runs.charts import day_chart, job_sparkline, runs_by_hour
 from octopus.runs.models import Run
+from octopus.web.charts import day_chart, job_sparkline, runs_by_hour
 
 pytestmark = pytest.mark.django_db
 

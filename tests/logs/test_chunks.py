@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from octopus.logs.chunks import KIND_RANK, STREAM_LEVEL, letters_at_least, unpack
-from octopus.logs.ingest import CHUNK_LINES, pack
+from octopus.logs.ingest import CHUNK_LINES, blocks_of, chunk_rows
 
 KINDS = sorted(STREAM_LEVEL)
 texts = st.text(st.characters(blacklist_characters="\n\x00"), max_size=30)
@@ -26,6 +26,11 @@ def batches(draw) -> list[tuple[int, float, str, str]]:
 
 def stamp(ts: float) -> float:
     return ts
+
+
+def pack(run_id: int, lines: list[tuple[int, float, str, str]], stamp) -> list[tuple]:
+    """Chunk rows for lines (seq, ts, kind, text) in seq order, as ingest stores them."""
+    return chunk_rows(run_id, blocks_of(lines), stamp)
 
 
 @settings(max_examples=300, deadline=None)

@@ -74,7 +74,7 @@ def test_it_stores_a_batch_delivered_twice_at_the_same_time_once(make_run) -> No
 
 @pytest.mark.django_db
 def test_a_batch_of_messages_stores_each_runs_lines_in_order(make_run) -> None:
-    from octopus.workers.agent_api import apply_spooled_batch
+    from octopus.link.reports import apply_spooled_batches
     from octopus_agent import protocol
 
     run = make_run()
@@ -90,7 +90,7 @@ def test_a_batch_of_messages_stores_each_runs_lines_in_order(make_run) -> None:
         log(4, run.id, *lines("d", first=4)),
         log(5, run.id, *lines("c", first=3)),  # sent again: nothing new
     ]
-    assert apply_spooled_batch(run.worker, messages) == []
+    assert apply_spooled_batches([(run.worker, messages)]) == [[]]
     assert texts(run) == [(1, "a"), (2, "b"), (3, "c"), (4, "d")]
     assert texts(other) == [(1, "x")]
     assert [len(m["lines"]) for m in messages] == [2, 1, 1, 1, 1]  # left as they came

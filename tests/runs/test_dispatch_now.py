@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from octopus.cluster import loops, wakeups
+from octopus import loops
+from octopus.cluster import wakeups
 from octopus.runs.lifecycle import queue_manual_run
 
 pytestmark = pytest.mark.django_db

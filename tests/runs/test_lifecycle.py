@@ -14,6 +14,11 @@ from octopus_agent import protocol
 
 pytestmark = pytest.mark.django_db
 
+def finish(run_id: int, worker_id: int, report: dict) -> list:
+    """One worker's final report, applied as the worker link applies a batch of them."""
+    return lifecycle.finish_runs([(run_id, worker_id, report)])
+
+
 
 @pytest.fixture
 def running(make_job, make_worker):
@@ -61,7 +66,7 @@ def report(outcome: str = protocol.OUTCOME_EXITED, **fields) -> dict:
 def test_the_success_rule(running, report_fields, state, reason) -> None:
     run = running()
     fields = {"outcome": protocol.OUTCOME_EXITED, **report_fields}
-    lifecycle.finish_run(run.id, run.worker_id, report(**fields))
+    finish(run.id, run.worker_id, report(**fields))
     run.refresh_from_db()
     assert (run.state, run.reason) == (state, reason)
     assert run.finished_at is not None
@@ -69,7 +74,7 @@ def test_the_success_rule(running, report_fields, state, reason) -> None:
 
 def test_exit_0_without_the_required_end_line_fails(running) -> None:
     run = running(require_end_marker=True)
-    lifecycle.finish_run(run.id, run.worker_id, report(exit_code=0))
+    finish(run.id, run.worker_id, report(exit_code=0))
     run.refresh_from_db()
     assert run.state == "failed"
     assert run.reason == "exit code 0 but no end line (code 120) was printed"
@@ -78,7 +83,7 @@ def test_exit_0_without_the_required_end_line_fails(running) -> None:
 def test_exit_0_with_the_end_line_succeeds(running) -> None:
     run = running(require_end_marker=True)
     Run.objects.filter(pk=run.pk).update(saw_end_marker=True)
-    lifecycle.finish_run(run.id, run.worker_id, report(exit_code=0))
+    finish(run.id, run.worker_id, report(exit_code=0))
     run.refresh_from_db()
     assert run.state == "succeeded"
 
@@ -86,7 +91,7 @@ def test_exit_0_with_the_end_line_succeeds(running) -> None:
 def test_a_report_for_an_ended_run_changes_nothing(running) -> None:
     run = running()
     Run.objects.filter(pk=run.pk).update(state="lost", reason="lost: worker w1 silent for 31 s")
-    assert lifecycle.finish_run(run.id, run.worker_id, report(exit_code=0)) is None
+    assert finish(run.id, run.worker_id, report(exit_code=0)) == []
     run.refresh_from_db()
     assert run.state == "lost"
 
@@ -94,7 +99,7 @@ def test_a_report_for_an_ended_run_changes_nothing(running) -> None:
 def test_a_report_from_another_worker_is_ignored(running, make_worker) -> None:
     run = running()
     other = make_worker("w2")
-    assert lifecycle.finish_run(run.id, other.id, report(exit_code=0)) is None
+    assert finish(run.id, other.id, report(exit_code=0)) == []
     run.refresh_from_db()
     assert run.state == "running"
 
@@ -102,7 +107,7 @@ def test_a_report_from_another_worker_is_ignored(running, make_worker) -> None:
 def test_a_failure_queues_the_next_attempt_after_the_backoff(running) -> None:
     run = running(retries=2, retry_backoff=30)
     before = timezone.now()
-    lifecycle.finish_run(run.id, run.worker_id, report(exit_code=1))
+    finish(run.id, run.worker_id, report(exit_code=1))
     retry = Run.objects.get(retry_of=run)
     assert (retry.trigger, retry.attempt, retry.state) == ("retry", 2, "queued")
     assert retry.not_before >= before + timedelta(seconds=30)
@@ -111,7 +116,7 @@ def test_a_failure_queues_the_next_attempt_after_the_backoff(running) -> None:
 def test_no_retry_beyond_the_configured_count(running) -> None:
     run = running(retries=1)
     Run.objects.filter(pk=run.pk).update(attempt=2)
-    lifecycle.finish_run(run.id, run.worker_id, report(exit_code=1))
+    finish(run.id, run.worker_id, report(exit_code=1))
     assert not Run.objects.filter(retry_of=run).exists()
 
 
@@ -124,7 +129,7 @@ def test_exponential_backoff_is_capped(make_job) -> None:
 def test_a_rejected_run_goes_back_to_the_queue(make_job, make_worker) -> None:
     worker = make_worker()
     run = Run.objects.create(job=make_job(), trigger="manual", worker=worker, state="dispatched")
-    lifecycle.finish_run(
+    finish(
         run.id,
         worker.id,
         report(protocol.OUTCOME_START_FAILED, rejected=True, reason="rejected: worker is draining"),

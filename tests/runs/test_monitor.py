@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from octopus.logs.ingest import store_lines
 from octopus.logs.reading import lines_after
+from octopus.logs.retention import purge_expired_lines
 from octopus.runs.models import Run
-from octopus.runs.monitor import mark_silent_workers_offline, purge_old_log_lines
+from octopus.runs.monitor import mark_silent_workers_offline
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,6 @@ def test_old_log_lines_are_purged(make_job) -> None:
     old = (now - timedelta(days=4)).timestamp()
     store_lines(run, [[i, old, "stdout", "old"] for i in range(1, 6)])
     store_lines(run, [[6, now.timestamp(), "stdout", "new"]])
-    assert purge_old_log_lines(now) == 1  # one chunk: the five old lines
+    assert purge_expired_lines(now) == 1  # one chunk: the five old lines
     assert [line.text for line in lines_after(run)] == ["new"]
     assert Run.objects.get(pk=run.pk).log_lines == 6

@@ -8,13 +8,21 @@ import pytest
 from django.utils import timezone
 
 from octopus.jobs.models import Job
+from octopus.link import reports as agent_api
 from octopus.logs.reading import lines_after
+from octopus.runs import worker_runs
+from octopus.runs.command import run_spec
 from octopus.runs.models import Run
-from octopus.workers import agent_api
+from octopus.workers import presence
 from octopus.workers.tokens import authenticate_worker, issue_worker_token, revoke_worker_token
 from octopus_agent import protocol
 
 pytestmark = pytest.mark.django_db
+
+
+def apply_batch(worker, messages: list[dict]) -> list[int]:
+    """One worker's messages applied in one transaction, as its connection's inbox does."""
+    return agent_api.apply_spooled_batches([(worker, messages)])[0]
 
 
 @pytest.fixture
@@ -65,8 +73,8 @@ def test_lines_spooled_before_an_upgrade_and_blocks_after_are_stored_in_order(
         "run_id": run.id,
         "blocks": [[3, now, "stdout", "c\nd"]],
     }
-    agent_api.apply_spooled_batch(worker, [log_message(run, [(1, "a"), (2, "b")]), blocks])
-    agent_api.apply_spooled_batch(worker, [{**blocks, "id": 3}])
+    apply_batch(worker, [log_message(run, [(1, "a"), (2, "b")]), blocks])
+    apply_batch(worker, [{**blocks, "id": 3}])
     assert [(line.seq, line.text) for line in lines_after(run)] == [
         (1, "a"),
         (2, "b"),
@@ -158,16 +166,16 @@ def test_a_start_report_for_a_run_given_away_tells_the_worker_to_abandon_it(
 
 def test_runs_to_abandon_after_a_comeback(dispatched) -> None:
     run, worker = dispatched
-    assert agent_api.runs_to_abandon(worker, [run.id]) == []
+    assert worker_runs.runs_to_abandon(worker, [run.id]) == []
     Run.objects.filter(pk=run.pk).update(state="lost")
-    assert agent_api.runs_to_abandon(worker, [run.id]) == [run.id]
+    assert worker_runs.runs_to_abandon(worker, [run.id]) == [run.id]
 
 
 def test_the_run_spec_carries_cursor_and_identity(dispatched) -> None:
     run, _worker = dispatched
     Run.objects.filter(pk=run.pk).update(cursor_start="c0")
     run.refresh_from_db()
-    spec = agent_api.run_spec(run)
+    spec = run_spec(run)
     assert spec.env["OCTOPUS_CURSOR"] == "c0"
     assert spec.env["OCTOPUS_RUN_ID"] == str(run.id)
     assert spec.command == "echo hi"
@@ -187,7 +195,7 @@ def test_tokens_are_hashed_and_revocable(make_worker) -> None:
 
 def test_heartbeat_updates_load_and_last_seen(make_worker) -> None:
     worker = make_worker(last_seen=None)
-    agent_api.heartbeat(worker, {"load": {"cpu": 12.5, "memory": 40, "load1": 0.3, "running": 2}})
+    presence.heartbeat(worker, {"load": {"cpu": 12.5, "memory": 40, "load1": 0.3, "running": 2}})
     worker.refresh_from_db()
     assert worker.load["cpu"] == 12.5
     assert worker.running_count == 2

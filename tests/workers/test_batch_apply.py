@@ -7,12 +7,17 @@ import time
 import pytest
 
 from octopus.alerts.models import Alert
+from octopus.link import reports as agent_api
 from octopus.logs.reading import lines_after
 from octopus.runs.models import Run
-from octopus.workers import agent_api
 from octopus_agent import protocol
 
 pytestmark = pytest.mark.django_db
+
+
+def apply_batch(worker, messages: list[dict]) -> list[int]:
+    """One worker's messages applied in one transaction, as its connection's inbox does."""
+    return agent_api.apply_spooled_batches([(worker, messages)])[0]
 
 
 def dispatch(job, worker, n: int) -> list[Run]:
@@ -70,7 +75,7 @@ def test_interleaved_runs_each_get_their_own_start_lines_and_end(make_job, make_
             finished(b, 7, t0 + 4),
         ]
     )
-    assert agent_api.apply_spooled_batch(worker, batch) == []
+    assert apply_batch(worker, batch) == []
     a.refresh_from_db(), b.refresh_from_db(), c.refresh_from_db()
     assert (a.state, a.pid, a.exit_code, a.started_at.timestamp()) == ("succeeded", 101, 0, t0)
     assert (b.state, b.pid, b.reason, b.finished_at.timestamp()) == (
@@ -83,7 +88,7 @@ def test_interleaved_runs_each_get_their_own_start_lines_and_end(make_job, make_
     assert [x.text for x in lines_after(a)] == ["a1", "a2"]
     assert [x.text for x in lines_after(b)] == ["b1", "b2"]
     # Sent again (the ack was lost): nothing changes, nothing is stored twice.
-    assert agent_api.apply_spooled_batch(worker, batch) == []
+    assert apply_batch(worker, batch) == []
     assert [x.text for x in lines_after(a)] == ["a1", "a2"]
     b.refresh_from_db()
     assert (b.state, b.reason) == ("failed", "exit code 7")
@@ -97,7 +102,7 @@ def test_only_the_runs_given_away_are_abandoned(make_job, make_worker) -> None:
     Run.objects.filter(pk=ended.pk).update(state="cancelled")
     now = time.time()
     batch = numbered([started(kept, 1, now), started(lost, 2, now), finished(ended, 0, now)])
-    assert agent_api.apply_spooled_batch(worker, batch) == [lost.id]
+    assert apply_batch(worker, batch) == [lost.id]
     kept.refresh_from_db(), lost.refresh_from_db(), ended.refresh_from_db()
     assert (kept.state, lost.state, ended.state) == ("running", "lost", "cancelled")
 
@@ -109,7 +114,7 @@ def test_a_success_resolves_only_the_failures_before_it(make_job, make_worker) -
     now = time.time()
     # failed, succeeded, failed in one batch: the alert the first raised is resolved by the
     # second, and the third raises a new one that stays open.
-    agent_api.apply_spooled_batch(
+    apply_batch(
         worker,
         numbered([finished(first, 1, now), finished(second, 0, now), finished(third, 2, now)]),
     )
@@ -123,10 +128,10 @@ def test_successes_of_several_jobs_resolve_each_jobs_alert(make_job, make_worker
     jobs = [make_job(f"j{i}") for i in range(3)]
     failing = [dispatch(job, worker, 1)[0] for job in jobs]
     now = time.time()
-    agent_api.apply_spooled_batch(worker, numbered([finished(run, 1, now) for run in failing]))
+    apply_batch(worker, numbered([finished(run, 1, now) for run in failing]))
     assert Alert.objects.filter(state="open").count() == 3
     passing = [dispatch(job, worker, 1)[0] for job in jobs[:2]]
-    agent_api.apply_spooled_batch(worker, numbered([finished(run, 0, now) for run in passing]))
+    apply_batch(worker, numbered([finished(run, 0, now) for run in passing]))
     still_open = list(Alert.objects.filter(state="open").values_list("job__name", flat=True))
     assert still_open == ["j2"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from octopus.workers.consumers import MAX_BATCH_BYTES, AgentConsumer
+from octopus.link.consumer import MAX_BATCH_BYTES, AgentConsumer
 
 KIB = 1024
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from octopus.alerts.forms import ChannelForm, url_field
+from octopus.web.alert_forms import ChannelForm, url_field
 
 
 class DingTalkForm(ChannelForm):

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from octopus.alerts.forms import ChannelForm, url_field
+from octopus.web.alert_forms import ChannelForm, url_field
 
 
 class WeComForm(ChannelForm):

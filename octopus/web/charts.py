@@ -13,8 +13,8 @@ from django.db.models import CharField, Count
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
-from octopus.lib.templatetags import duration
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState
+from octopus.web.templatetags import duration
 
 # The dashboard chart stacks four groups of states, bottom to top.
 GROUPS = ("succeeded", "failed", "other", "active")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from octopus.jobs.listing import with_last_run, with_next_firing
 from octopus.jobs.models import Job
+from octopus.runs.job_filters import with_last_run, with_next_firing
 from octopus.runs.models import FAILURE_STATES, Run, RunState
 from octopus.workers.models import Worker, WorkerState
 

@@ -1,4 +1,5 @@
-"""Job input: what a person types, checked and turned into a Job, with clear messages."""
+"""Job input: what a person types, turned into a JobSpec and checked by the same rules as
+the API (octopus/jobs/spec.py, octopus/jobs/changes.py), with the messages on the fields."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from functools import cache
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError
 
-from octopus.jobs import spec
-from octopus.jobs.models import Concurrency, Job
+from octopus.jobs import changes, spec
+from octopus.jobs.models import Job
+from octopus.lib.validation import error_message
 from octopus.runs.command import parse_args
 from octopus.workers.models import Worker
 
@@ -114,8 +117,10 @@ class JobForm(forms.ModelForm):
             "group": _("Operators in this group may run and edit the job too."),
         }
 
-    def __init__(self, *args, user=None, **kwargs) -> None:
+    def __init__(self, *args, user=None, cloned_from: Job | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.cloned_from = cloned_from
+        self.spec: spec.JobSpec | None = None  # set by a successful clean()
         self._limit_ownership(user)
         self.fields["target_worker"].queryset = Worker.objects.order_by("name")
         self.fields["target_worker"].empty_label = _("any matching worker")
@@ -151,12 +156,6 @@ class JobForm(forms.ModelForm):
         if "owner" in self.fields:
             self.fields["owner"].empty_label = _("nobody")
 
-    def clean_name(self) -> str:
-        try:
-            return spec.check_name(self.cleaned_data["name"])
-        except spec.SpecError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
     def clean_args_text(self) -> list[str]:
         try:
             return parse_args(self.cleaned_data.get("args_text", ""))
@@ -171,41 +170,97 @@ class JobForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        data["schedule"] = (data.get("schedule") or "").strip()
-        if data["schedule"] and data.get("time_zone"):
-            try:
-                spec.check_schedule(data["schedule"], data["time_zone"])
-            except spec.SpecError as exc:
-                self.add_error("schedule", str(exc))
+        if self.errors:
+            return data  # the fields' own errors say enough
         try:
-            spec.check_max_parallel(data.get("max_parallel"))
-        except spec.SpecError as exc:
-            self.add_error("max_parallel", str(exc))
-        if data.get("concurrency") == Concurrency.ALLOW and self._uses_cursor(data):
-            self.add_error(
-                "concurrency",
-                _(
-                    "This job uses a cursor, so its runs cannot overlap: parallel runs would "
-                    "overwrite each other's checkpoints. Choose skip or queue."
-                ),
-            )
+            self.spec = spec.JobSpec.model_validate(self._spec_settings(data))
+            changes.check_fits(self.spec, self.instance if self.instance.pk else None)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else None
+                self.add_error(self.field_of(name), error_message(error))
+        except changes.InvalidJob as exc:
+            self.add_error(self.field_of(exc.field), str(exc))
         return data
 
-    def _uses_cursor(self, data: dict) -> bool:
-        command = data.get("command") or ""
-        return bool(self.instance.cursor) or "{cursor}" in command or "OCTOPUS_CURSOR" in command
+    def _spec_settings(self, data: dict) -> dict:
+        """The job as a spec: what the form shows, over the settings it does not show
+        (kept from the job, or the job it copies)."""
+        if self.instance.pk:
+            settings = changes.spec_of(self.instance)
+        elif self.cloned_from is not None:
+            settings = changes.spec_of(self.cloned_from)
+        else:
+            settings = dict(spec.DEFAULTS)
+        for name in SPEC_FIELDS_SHOWN:
+            settings[name] = data.get(name)
+        worker = data.get("target_worker")
+        settings.update(
+            target_worker=worker.name if worker else None,
+            schedule=data.get("schedule") or "",
+            tags=split_list(data.get("tags_text", "")),
+            default_args=data.get("args_text", []),
+            target_labels=split_list(data.get("target_labels_text", "")),
+            env=data.get("env_text", {}),
+        )
+        return settings
 
-    def save(self, commit: bool = True) -> Job:
-        job: Job = super().save(commit=False)
-        job.tags = split_list(self.cleaned_data.get("tags_text", ""))
-        job.default_args = self.cleaned_data.get("args_text", [])
-        job.target_labels = split_list(self.cleaned_data.get("target_labels_text", ""))
-        job.env = self.cleaned_data.get("env_text", {})
-        if job.concurrency != Concurrency.ALLOW:
-            job.max_parallel = 1
-        if commit:
-            job.save()
-        return job
+    def field_of(self, name: str | None) -> str | None:
+        """The form field that shows a spec setting (None: the form as a whole)."""
+        name = SPEC_FIELD_ON_FORM.get(name or "", name)
+        return name if name in self.fields else None
+
+    def _post_clean(self) -> None:
+        # The job is changed by the jobs service from `self.spec`, never by the form: the
+        # instance stays as it is in the database (its before, for the audit trail).
+        pass
+
+    def ownership(self) -> dict:
+        """The owner and group to save: the form's, where the user may set them."""
+        chosen = {}
+        if "owner" in self.fields and "owner" in self.data:
+            chosen["owner"] = self.cleaned_data.get("owner")
+        if "group" in self.fields:
+            chosen["group"] = self.cleaned_data.get("group")
+        return chosen
+
+
+# Settings the form shows as they are; the rest are text fields of their own.
+SPEC_FIELDS_SHOWN = (
+    "name",
+    "description",
+    "command",
+    "time_zone",
+    "enabled",
+    "routing",
+    "concurrency",
+    "max_parallel",
+    "retries",
+    "retry_backoff",
+    "retry_backoff_kind",
+    "timeout",
+    "heartbeat_timeout",
+    "require_end_marker",
+    "misfire_policy",
+    "run_as",
+    "workdir",
+    "alert_level",
+)
+SPEC_FIELD_ON_FORM = {
+    "tags": "tags_text",
+    "default_args": "args_text",
+    "target_labels": "target_labels_text",
+    "env": "env_text",
+}
+
+
+def clone_initial(job: Job) -> dict:
+    """Form values for a copy of `job`: same settings, a new name, no cursor."""
+    form = JobForm(instance=job)
+    initial = {name: form[name].value() for name in form.fields}
+    initial["name"] = f"{job.name}-copy"
+    initial.pop("owner", None)
+    return initial
 
 
 class RunNowForm(forms.Form):

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from octopus.alerts import channel_views as channels
-from octopus.alerts import views as alerts
+from octopus.web import alerts, channels
 
 urlpatterns = [
     path("alerts/", alerts.alert_list, name="alert-list"),

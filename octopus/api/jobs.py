@@ -19,11 +19,12 @@ from octopus.accounts import audit, roles
 from octopus.api.errors import ApiError, validation_problems
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
-from octopus.jobs import apply, changes
-from octopus.jobs.listing import real_runs, with_next_firing
+from octopus.api.runs import RunOut
+from octopus.jobs import as_code as apply
+from octopus.jobs import changes
 from octopus.jobs.models import Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec, compact
-from octopus.runs.api import RunOut
+from octopus.runs.job_filters import real_runs, with_next_firing
 from octopus.runs.lifecycle import queue_manual_run
 from octopus.runs.models import Run, Trigger
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from octopus.workers import agent_api
+from octopus.link import reports
 from octopus.workers.models import Worker
 
 Waiting = tuple[Worker, list[dict[str, Any]], asyncio.Future]
@@ -38,7 +38,7 @@ class _Applier:
         while self.waiting:
             taken, self.waiting = self.waiting, []
             try:
-                results = await database_sync_to_async(agent_api.apply_spooled_batches)(
+                results = await database_sync_to_async(reports.apply_spooled_batches)(
                     [(worker, messages) for worker, messages, _ in taken]
                 )
             except BaseException as exc:  # cancelled with the loop, or a bug

@@ -13,7 +13,14 @@ import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from octopus.cluster import notify
+from octopus.runs.command import run_spec
+
+if TYPE_CHECKING:
+    from octopus.runs.models import Run
+    from octopus.workers.models import Worker
 
 
 @dataclass
@@ -57,11 +64,11 @@ def nudge(worker_id: int) -> None:
     _wake(worker_id, _set)
 
 
-def deliver(worker_id: int, run_spec: dict[str, Any]) -> None:
+def deliver(worker_id: int, spec: dict[str, Any]) -> None:
     """Hand a run straight to the worker's connection, if it is connected here."""
 
     def put(mailbox: Mailbox) -> None:
-        mailbox.runs.append(run_spec)
+        mailbox.runs.append(spec)
         mailbox.wakeup.set()
 
     _wake(worker_id, put)
@@ -80,3 +87,35 @@ def kick(worker_id: int) -> None:
 def connected_here() -> list[int]:
     with _lock:
         return list(_mailboxes)
+
+
+# Reactions (connected in octopus/link/apps.py).
+
+
+def on_runs_handed_over(handed: list[tuple[Worker, Run]], **_: Any) -> None:
+    """Runs were handed to workers (committed): a worker connected here gets its runs
+    straight into its mailbox; one connected to another replica reads them from the
+    database when that replica is told."""
+    here = set(connected_here())
+    for worker, run in handed:
+        if worker.id in here:
+            deliver(worker.id, run_spec(run).to_dict())
+    for worker_id in {worker.id for worker, _ in handed} - here:
+        notify.announce_elsewhere(notify.WORKER, worker_id)
+
+
+def on_cancel_requested(worker_id: int, **_: Any) -> None:
+    """Nudge the worker's connection, here or on another replica: it sends the cancel."""
+    nudge(worker_id)
+    notify.announce_elsewhere(notify.WORKER, worker_id)
+
+
+def on_worker_revoked(worker_id: int, **_: Any) -> None:
+    kick(worker_id)
+
+
+def on_announcement(worker_id: int | None) -> None:
+    """Another replica handed runs to (or asked a cancel of) a worker: if it is connected
+    here, its connection looks in the database."""
+    if worker_id is not None:
+        nudge(int(worker_id))

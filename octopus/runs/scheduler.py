@@ -15,16 +15,22 @@ import logging
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from octopus.alerts import rules as alert_rules
+from octopus import events
+from octopus.cluster.wakeups import wake_scheduler
+from octopus.jobs.changes import JobBusy
 from octopus.jobs.models import Job, Misfire, Routing
 from octopus.lib.cron import CronError, fire_times_between, next_fire_time
-from octopus.runs.models import Run, RunState, Trigger
-from octopus.runs.sql import insert_firings, queue_firing_ahead
+from octopus.runs import firings
+from octopus.runs.dispatch import available_workers
+from octopus.runs.models import Run, RunState
+from octopus.runs.placement import eligible_workers
 
 log = logging.getLogger("octopus.scheduler")
 
@@ -53,6 +59,24 @@ def reschedule(job: Job, now: datetime | None = None) -> None:
     Run.objects.filter(Q(job=job) & Run.ahead_of_their_second(now)).delete()
     job.next_fire_at = compute_next_fire(job, now)
     Job.objects.filter(pk=job.pk).update(next_fire_at=job.next_fire_at)
+
+
+def on_job_changed(job: Job, **_: Any) -> None:
+    """A job was created, edited, enabled or disabled (inside that transaction): its next
+    firing follows, and the scheduler wakes once it is committed."""
+    reschedule(job)
+    transaction.on_commit(wake_scheduler)
+
+
+def refuse_deleting_busy_job(job: Job, **_: Any) -> None:
+    """A job with runs in flight may not be deleted: they would be orphaned on their
+    worker."""
+    in_flight = job.runs.filter(state__in=(RunState.DISPATCHED, RunState.RUNNING)).count()
+    if in_flight:
+        raise JobBusy(
+            gettext("job %(name)s has %(count)s run(s) in flight; cancel them or wait first")
+            % {"name": repr(job.name), "count": in_flight}
+        )
 
 
 MAX_DUE_PER_TICK = 20_000
@@ -115,7 +139,7 @@ def queue_ahead(now: datetime) -> list[tuple[datetime, int]]:
         started = time.monotonic()
         with transaction.atomic():
             count = sum(
-                queue_firing_ahead(schedule, time_zone, firing, following, timezone.now())
+                firings.queue_ahead(schedule, time_zone, firing, following, timezone.now())
                 for schedule, time_zone, following in groups[firing]
             )
         if count:
@@ -185,11 +209,11 @@ def fire_job(job: Job, now: datetime) -> int:
     except CronError:
         Job.objects.filter(pk=job.pk, next_fire_at=first).update(next_fire_at=None)
         return 0
-    firings = [first, *later]
+    times = [first, *later]
     following = compute_next_fire(job, now)
     on_time: list[datetime] = []
     missed: list[datetime] = []
-    for firing, next_firing in zip(firings, [*firings[1:], following], strict=True):
+    for firing, next_firing in zip(times, [*times[1:], following], strict=True):
         period = (next_firing - firing) if next_firing else MISFIRE_GRACE * 2
         late = now - firing > min(MISFIRE_GRACE, period / 2)
         (missed if late else on_time).append(firing)
@@ -198,8 +222,8 @@ def fire_job(job: Job, now: datetime) -> int:
         if not claimed:
             return 0  # another scheduler took these firings
         created = _record_missed(job, missed, catch_up=not on_time)
-        for scheduled_for in on_time:
-            created += _queue_firing(job, scheduled_for)
+        queued = [run for scheduled_for in on_time for run in _firings(job, scheduled_for)]
+        created += firings.record(queued, timezone.now(), count=True)
     return created
 
 
@@ -218,9 +242,10 @@ def _fire_on_time(due: list[tuple[dict, datetime]]) -> int:
         for (first, following), ids in groups.items():
             for chunk in _chunks(ids):
                 Job.objects.filter(id__in=chunk, next_fire_at=first).update(next_fire_at=following)
-        rows = [(job["id"], job["next_fire_at"], job["default_args"]) for job, _ in due]
-        insert_firings(rows, timezone.now())
-    return len(rows)
+        queued = [
+            firings.Firing(job["id"], job["next_fire_at"], job["default_args"]) for job, _ in due
+        ]
+        return firings.record(queued, timezone.now())
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -233,61 +258,36 @@ def _record_missed(job: Job, missed: list[datetime], catch_up: bool) -> int:
     if not missed:
         return 0
     log.warning("job %s missed %d firing(s) since %s", job.name, len(missed), missed[0])
-    alert_rules.schedule_missed(job, missed)
-    created = 0
+    events.send(events.firings_missed, job=job, missed=missed)
     run_latest = catch_up and job.misfire_policy == Misfire.RUN_ONCE
     skipped = missed[:-1] if run_latest else missed
-    for scheduled_for in skipped[-MAX_MISSED_RECORDED:]:
-        created += _insert(
-            job,
+    recorded = [
+        firings.Firing(
+            job.id,
             scheduled_for,
-            RunState.SKIPPED,
+            job.default_args,
+            state=RunState.SKIPPED,
             reason=f"missed: the scheduler was down at {scheduled_for:%Y-%m-%d %H:%M:%S} UTC",
         )
+        for scheduled_for in skipped[-MAX_MISSED_RECORDED:]
+    ]
     if run_latest:
-        created += _queue_firing(job, missed[-1], note="catch-up run for a missed firing")
-    return created
+        recorded += _firings(job, missed[-1], note="catch-up run for a missed firing")
+    return firings.record(recorded, timezone.now(), count=True)
 
 
-def _queue_firing(job: Job, scheduled_for: datetime, note: str = "") -> int:
-    if job.routing == Routing.BROADCAST:
-        from octopus.runs.dispatch import available_workers
-        from octopus.runs.routing import eligible_workers
-
-        workers = eligible_workers(job, available_workers())
-        if not workers:
-            return _insert(job, scheduled_for, RunState.QUEUED, note=note)
-        return sum(
-            _insert(job, scheduled_for, RunState.QUEUED, note=note, fanout_key=w.name)
-            for w in workers
-        )
-    return _insert(job, scheduled_for, RunState.QUEUED, note=note)
-
-
-def _insert(
-    job: Job,
-    scheduled_for: datetime,
-    state: str,
-    reason: str = "",
-    fanout_key: str = "",
-    note: str = "",
-) -> int:
-    try:
-        with transaction.atomic():
-            Run.objects.create(
-                job=job,
-                trigger=Trigger.SCHEDULE,
-                scheduled_for=scheduled_for,
-                fanout_key=fanout_key,
-                state=state,
-                reason=reason,
-                note=note,
-                args=job.default_args,
-                finished_at=timezone.now() if state == RunState.SKIPPED else None,
-            )
-    except IntegrityError:
-        return 0  # already queued by another scheduler
-    return 1
+def _firings(job: Job, scheduled_for: datetime, note: str = "") -> list[firings.Firing]:
+    """The runs of one firing: one, or one per eligible worker online for a broadcast."""
+    one = firings.Firing(job.id, scheduled_for, job.default_args, note=note)
+    if job.routing != Routing.BROADCAST:
+        return [one]
+    workers = eligible_workers(job, available_workers())
+    if not workers:
+        return [one]
+    return [
+        firings.Firing(job.id, scheduled_for, job.default_args, note=note, fanout_key=w.name)
+        for w in workers
+    ]
 
 
 def seconds_until_next_tick(now: datetime, cap: float) -> float:

@@ -13,10 +13,10 @@ from octopus.accounts import audit
 from octopus.accounts.roles import can_edit_job, check, require_role
 from octopus.alerts import messages as alert_messages
 from octopus.alerts import outbox
-from octopus.alerts.forms import RoutingForm
 from octopus.alerts.models import Channel, ChannelKind, Delivery
 from octopus.alerts.transports import form_class
 from octopus.jobs.models import Job
+from octopus.web.alert_forms import RoutingForm
 
 
 @require_role("admin")

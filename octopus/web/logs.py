@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from octopus.jobs.models import Job
-from octopus.logs.forms import LogSearchForm, retention_label
 from octopus.logs.reading import lines_after, read_async
 from octopus.logs.search import Position, highlight, search
 from octopus.runs.models import Run
+from octopus.web.log_forms import LogSearchForm, retention_label
 
 DOWNLOAD_BATCH = 5000  # lines per read while streaming a download
 

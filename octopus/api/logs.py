@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from octopus.api.params import ObjectId
+from octopus.api.runs import get_run_for
 from octopus.logs.reading import Line, lines_after
-from octopus.runs.api import get_run_for
 from octopus.runs.models import ACTIVE_STATES, Run
 
 router = Router(tags=["logs"])

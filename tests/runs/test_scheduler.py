@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from octopus.jobs import scheduler
 from octopus.jobs.models import Job
+from octopus.runs import firings, scheduler
 from octopus.runs.dispatch import assign_queued_runs
 from octopus.runs.models import Run
 
@@ -51,8 +51,9 @@ def test_two_schedulers_with_a_stale_view_queue_a_firing_once(make_job) -> None:
 
 def test_the_unique_firing_constraint_holds_even_without_the_claim(make_job) -> None:
     job = scheduled_job(make_job)
-    assert scheduler._insert(job, T0, "queued") == 1
-    assert scheduler._insert(job, T0, "queued") == 0
+    firing = [firings.Firing(job.id, T0)]
+    assert firings.record(firing, T0, count=True) == 1
+    assert firings.record(firing, T0, count=True) == 0
     assert Run.objects.count() == 1
 
 

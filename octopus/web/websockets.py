@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from octopus.logs.consumers import JobFollowConsumer, RunLogConsumer
+from octopus.web.live_consumer import JobFollowConsumer, RunLogConsumer
 
 websocket_routes = [
     path("ws/runs/<int:run_id>/log", RunLogConsumer.as_asgi()),

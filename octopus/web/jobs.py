@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -21,15 +23,15 @@ from octopus.accounts.roles import (
     check,
 )
 from octopus.jobs import changes
-from octopus.jobs.forms import CursorForm, JobForm, RunNowForm
-from octopus.jobs.listing import NEVER, JobFilter, filtered_jobs, known_tags
 from octopus.jobs.models import Job
 from octopus.lib import cron
-from octopus.lib.htmx import navigate
-from octopus.runs.charts import job_sparkline
+from octopus.runs.job_filters import NEVER, JobFilter, filtered_jobs, known_tags
 from octopus.runs.lifecycle import queue_manual_run
 from octopus.runs.models import Run, RunState
-from octopus.runs.views import show_new_run
+from octopus.web.charts import job_sparkline
+from octopus.web.htmx import navigate
+from octopus.web.job_forms import CursorForm, JobForm, RunNowForm, clone_initial
+from octopus.web.runs import show_new_run
 from octopus.workers.models import Worker
 
 PREVIEW_COUNT = 5
@@ -84,21 +86,42 @@ def job_create(request: HttpRequest) -> HttpResponse:
     check(can_create_job(request.user))
     form = JobForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        job = changes.create_job_from_form(form, request)
-        messages.success(request, _("Job %(name)s created.") % {"name": job.name})
-        return redirect("job-detail", job_id=job.pk)
+        job = _save(form, request, changes.create_job, form.spec, request.user, request)
+        if job is not None:
+            messages.success(request, _("Job %(name)s created.") % {"name": job.name})
+            return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": None})
+
+
+def _save(form: JobForm, request: HttpRequest, change, *args) -> Job | None:
+    """Carry out the form's change through the jobs service; None when it was refused (a
+    change meanwhile: the form shows why)."""
+    try:
+        return change(*args, **form.ownership())
+    except changes.InvalidJob as exc:
+        form.add_error(form.field_of(exc.field), str(exc))
+        return None
 
 
 def job_clone(request: HttpRequest, job_id: int) -> HttpResponse:
     """A new job with another's settings (the name gets a suffix to change)."""
     source = _job(job_id)
     check(can_create_job(request.user) and can_view_job(request.user, source))
-    form = JobForm(request.POST or None, user=request.user, initial=changes.clone_initial(source))
+    form = JobForm(
+        request.POST or None, user=request.user, cloned_from=source, initial=clone_initial(source)
+    )
     if request.method == "POST" and form.is_valid():
-        job = changes.create_job_from_form(form, request, cloned_from=source)
-        messages.success(request, _("Job %(name)s created.") % {"name": job.name})
-        return redirect("job-detail", job_id=job.pk)
+        job = _save(
+            form,
+            request,
+            partial(changes.create_job, cloned_from=source),
+            form.spec,
+            request.user,
+            request,
+        )
+        if job is not None:
+            messages.success(request, _("Job %(name)s created.") % {"name": job.name})
+            return redirect("job-detail", job_id=job.pk)
     return render(request, "jobs/form.html", {"form": form, "job": None, "source": source})
 
 
@@ -107,9 +130,10 @@ def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
     check(can_edit_job(request.user, job))
     form = JobForm(request.POST or None, instance=job, user=request.user)
     if request.method == "POST" and form.is_valid():
-        job = changes.update_job_from_form(form, request)
-        messages.success(request, _("Job %(name)s saved.") % {"name": job.name})
-        return redirect("job-detail", job_id=job.pk)
+        saved = _save(form, request, changes.update_job, job, form.spec, request.user, request)
+        if saved is not None:
+            messages.success(request, _("Job %(name)s saved.") % {"name": saved.name})
+            return redirect("job-detail", job_id=saved.pk)
     return render(request, "jobs/form.html", {"form": form, "job": job})
 
 
@@ -177,7 +201,7 @@ def job_cursor(request: HttpRequest, job_id: int) -> HttpResponse:
     check(can_edit_job(request.user, job))
     form = CursorForm(request.POST)
     if form.is_valid():
-        changes.set_cursor(job, form.cleaned_data["cursor"], request)
+        changes.set_cursor(job, form.cleaned_data["cursor"], request.user, request)
         messages.success(request, _("Cursor saved."))
     return redirect("job-detail", job_id=job.pk)
 

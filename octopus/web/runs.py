@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from octopus.accounts import audit
 from octopus.accounts.roles import can_cancel_run, can_run_job, can_view_job, check
-from octopus.lib.htmx import navigate
 from octopus.runs.lifecycle import RunAlreadyEnded, queue_manual_run, request_cancel
-from octopus.runs.listing import FAILING, SINCE, RunFilter, filtered_runs
 from octopus.runs.models import Run, RunState, Trigger
+from octopus.runs.run_filters import FAILING, SINCE, RunFilter, filtered_runs
+from octopus.web.htmx import navigate
 from octopus.workers.models import Worker
 
 PAGE_SIZE = 50

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from octopus.jobs import scheduler
 from octopus.jobs.models import Job
+from octopus.runs import scheduler
 from octopus.runs.dispatch import assign_queued_runs
 from octopus.runs.lifecycle import queue_manual_run
 from octopus.runs.models import Run
@@ -241,7 +241,8 @@ def test_the_dispatcher_sleeps_no_later_than_the_next_second_runs_become_due() -
 def test_a_new_leaders_dispatcher_learns_when_runs_queued_before_become_due(make_job) -> None:
     from types import SimpleNamespace
 
-    from octopus.cluster import loops, wakeups
+    from octopus import loops
+    from octopus.cluster import wakeups
 
     wakeups._due.clear()
     job = make_job("job", schedule=EVERY_MINUTE)

@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from octopus.accounts import audit, trail
-from octopus.accounts.forms import UserForm, ensure_groups, group_names
+from octopus.accounts import audit
 from octopus.accounts.models import Profile
 from octopus.accounts.roles import can_admin, check
+from octopus.web import audit as trail
+from octopus.web.account_forms import UserForm, ensure_groups, group_names
 
 User = get_user_model()
 

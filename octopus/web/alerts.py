@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 from octopus.accounts import audit
 from octopus.accounts.roles import has_role, require_role
 from octopus.alerts import rules
-from octopus.alerts.dashboard import open_alert_counts
-from octopus.alerts.forms import AlertFilter
 from octopus.alerts.models import UNRESOLVED, Alert, Channel, DeliveryStatus
+from octopus.web.alert_badge import open_alert_counts
+from octopus.web.alert_forms import AlertFilter
 
 
 def _alerts():

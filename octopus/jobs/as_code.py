@@ -75,7 +75,7 @@ def plan_apply(specs: list[JobSpec], prune: bool) -> Plan:
         seen[spec.name] = index
         job = existing.get(spec.name)
         try:
-            changes.check_references(spec, job)
+            changes.check_fits(spec, job)
         except changes.InvalidJob as exc:
             problems.append(Problem(index, spec.name, exc.field, str(exc)))
             continue

@@ -13,7 +13,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from octopus.workers import agent_api, applier, hub
+from octopus.link import hub, inbox
+from octopus.runs import worker_runs
+from octopus.workers import presence
 from octopus.workers.models import Worker
 from octopus.workers.tokens import authenticate_worker
 from octopus_agent import protocol
@@ -77,7 +79,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if self.worker is not None and self.mailbox is not None:
             hub.unregister(self.worker.id, self.mailbox)
         if self.worker is not None and self.stamp is not None:
-            await database_sync_to_async(agent_api.worker_disconnected)(self.worker, self.stamp)
+            await database_sync_to_async(presence.worker_disconnected)(self.worker, self.stamp)
             log.info("worker %s disconnected", self.worker.name)
 
     async def send_json(self, message: dict[str, Any]) -> None:
@@ -92,12 +94,12 @@ class AgentConsumer(AsyncWebsocketConsumer):
         if kind == protocol.HELLO:
             await self._hello(message)
         elif kind == protocol.HEARTBEAT:
-            if not await database_sync_to_async(agent_api.heartbeat)(
+            if not await database_sync_to_async(presence.heartbeat)(
                 self.worker, message, self.stamp
             ):
                 await self._refuse("this worker's token was revoked")
                 return
-            abandon = await database_sync_to_async(agent_api.runs_to_abandon)(
+            abandon = await database_sync_to_async(worker_runs.runs_to_abandon)(
                 self.worker, [int(r) for r in message.get("running", [])]
             )
             for run_id in abandon:
@@ -133,7 +135,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
         try:
             while self.inbox:
                 batch = self._take_batch()
-                abandon = await applier.apply(self.worker, batch)
+                abandon = await inbox.apply(self.worker, batch)
                 await self.send_json({"type": protocol.ACK, "upto": batch[-1]["id"]})
                 for run_id in abandon:
                     await self._cancel(run_id, "this run was given to another worker")
@@ -146,7 +148,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
 
     async def _hello(self, hello: dict[str, Any]) -> None:
         assert self.worker is not None
-        self.stamp = await database_sync_to_async(agent_api.worker_connected)(self.worker, hello)
+        self.stamp = await database_sync_to_async(presence.worker_connected)(self.worker, hello)
         await self.send_json(
             {
                 "type": protocol.WELCOME,
@@ -156,7 +158,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             }
         )
         log.info("worker %s connected (%s)", self.worker.name, hello.get("hostname"))
-        abandon = await database_sync_to_async(agent_api.runs_to_abandon)(
+        abandon = await database_sync_to_async(worker_runs.runs_to_abandon)(
             self.worker, [int(r) for r in hello.get("running", [])]
         )
         for run_id in abandon:
@@ -195,11 +197,13 @@ class AgentConsumer(AsyncWebsocketConsumer):
                     self.sent.add(spec["run_id"])
                     await self.send_json({"type": protocol.RUN, "run": spec})
             if look_in_database:
-                specs = await database_sync_to_async(agent_api.pending_runs)(self.worker, self.sent)
+                specs = await database_sync_to_async(worker_runs.pending_runs)(
+                    self.worker, self.sent
+                )
                 for spec in specs:
                     self.sent.add(spec.run_id)
                     await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
-                cancels = await database_sync_to_async(agent_api.runs_to_cancel)(
+                cancels = await database_sync_to_async(worker_runs.runs_to_cancel)(
                     self.worker, self.cancels_sent
                 )
                 for run_id, reason in cancels:

@@ -20,8 +20,8 @@ from django.utils import timezone
 from octopus.alerts import outbox, sender
 from octopus.cluster import wakeups
 from octopus.cluster.leader import Leadership
-from octopus.jobs import scheduler
-from octopus.runs import dispatch, monitor
+from octopus.logs import retention
+from octopus.runs import dispatch, monitor, scheduler
 
 log = logging.getLogger("octopus.loops")
 
@@ -81,7 +81,7 @@ def _next_firing() -> float:
 
 def _monitor(leadership: Leadership) -> int:
     now = timezone.now()
-    found = monitor.purge_old_log_lines(now) and 1
+    found = retention.purge_expired_lines(now) and 1
     # Silence is judged only over time we watched: after a restart or a takeover, workers
     # get one full timeout to reconnect before any is declared offline.
     since = leadership.leader_since

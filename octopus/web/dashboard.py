@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from octopus.dashboard import figures
-from octopus.runs.charts import day_chart
+from octopus.web import figures
+from octopus.web.charts import day_chart
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
