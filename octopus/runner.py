@@ -16,7 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import uvicorn
 
 log = logging.getLogger("octopus")
@@ -125,9 +124,3 @@ def wait_for_signal() -> None:
     while not stop.wait(0.5):
         pass
 
-
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False

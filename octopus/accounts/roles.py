@@ -11,20 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from octopus.accounts.models import Profile, Role
 
-if TYPE_CHECKING:
-    from octopus.alerts.models import Alert
-    from octopus.jobs.models import Job
-    from octopus.runs.models import Run
-
 User = AbstractBaseUser | AnonymousUser
+
+
+# What these rules read of a job and a run (accounts knows no job: jobs depend on it).
+class Job(Protocol):
+    @property
+    def owner_id(self) -> int | None: ...
+    @property
+    def group_id(self) -> int | None: ...
+
+
+class Run(Protocol):
+    @property
+    def job(self) -> Job: ...
+
+
+Rows = TypeVar("Rows", bound=QuerySet[Any])
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
@@ -77,7 +88,7 @@ def can_view_job(user: User, job: Job) -> bool:
     return bool(role_of(user))
 
 
-def jobs_visible_to(user: User, jobs: QuerySet[Job]) -> QuerySet[Job]:
+def jobs_visible_to(user: User, jobs: Rows) -> Rows:
     """The jobs of `jobs` that `user` may see (lists must agree with can_view_job)."""
     return jobs if role_of(user) else jobs.none()
 
@@ -86,7 +97,7 @@ def can_view_run(user: User, run: Run) -> bool:
     return can_view_job(user, run.job)
 
 
-def runs_visible_to(user: User, runs: QuerySet[Run]) -> QuerySet[Run]:
+def runs_visible_to(user: User, runs: Rows) -> Rows:
     """The runs of `runs` that `user` may see (lists must agree with can_view_run)."""
     return runs if role_of(user) else runs.none()
 
@@ -110,7 +121,7 @@ def can_cancel_run(user: User, run: Run) -> bool:
     return can_run_job(user, run.job)
 
 
-def can_ack_alert(user: User, alert: Alert) -> bool:
+def can_ack_alert(user: User, alert: object) -> bool:
     """Acknowledge or resolve: operators and admins (an alert may concern no job at all)."""
     return has_role(user, Role.OPERATOR)
 
@@ -121,15 +132,6 @@ def can_view_workers(user: User) -> bool:
 
 def can_view_audit(user: User) -> bool:
     return can_admin(user)
-
-
-def editable_jobs(user: User, jobs: QuerySet) -> QuerySet:
-    """The subset of `jobs` the user may edit (for lists and bulk checks)."""
-    if can_admin(user):
-        return jobs
-    if not has_role(user, Role.OPERATOR):
-        return jobs.none()
-    return jobs.filter(Q(owner=user) | Q(group__in=group_ids(user)))
 
 
 def check(allowed: bool) -> None:

@@ -68,10 +68,6 @@ class Alert(models.Model):
         return f"{self.kind}: {self.title} (x{self.count})"
 
     @property
-    def is_open(self) -> bool:
-        return self.state in UNRESOLVED
-
-    @property
     def subject(self) -> str:
         if self.job_id:
             return self.job.name

@@ -28,11 +28,11 @@ wakeup = threading.Event()
 
 
 def recipients(job: Job | None) -> tuple[list[Channel], list[AbstractBaseUser]]:
-    """The job's own routing ({"channels": [ids], "users": [ids]}), or the default channels
-    when it has none (and for alerts about workers)."""
-    routing = (job.alert_routing if job is not None else None) or {}
-    channel_ids = routing.get("channels") or []
-    user_ids = routing.get("users") or []
+    """The job's own recipients (`alert_routing`: {"channels": [ids], "users": [ids]}), or
+    the default channels when it has none (and for alerts about workers)."""
+    chosen = (job.alert_routing if job is not None else None) or {}
+    channel_ids = chosen.get("channels") or []
+    user_ids = chosen.get("users") or []
     if not (channel_ids or user_ids):
         return list(Channel.objects.filter(is_default=True, enabled=True)), []
     channels = Channel.objects.filter(id__in=channel_ids, enabled=True)

@@ -22,7 +22,6 @@ from octopus.alerts.models import UNRESOLVED, Alert, AlertKind, AlertState
 from octopus.lib.logline import LEVELS, level_at_least
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
     from octopus.jobs.models import Job
     from octopus.runs.models import Run
@@ -305,42 +304,3 @@ def log_lines_stored(run: Run, blocks: Iterable[tuple[int, int, float, str, str]
         title=f"{job.name} logged {worst} lines",
         detail=f"Run #{run.pk}: {hits[0][1][:1000]}{more}",
     )
-
-
-# What people do on the alerts page.
-
-
-def acknowledge(alert: Alert, user: AbstractBaseUser) -> bool:
-    """Open → acknowledged. False when the alert was not open any more."""
-    now = timezone.now()
-    updated = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
-        state=AlertState.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
-    )
-    if updated:
-        alert.state, alert.acknowledged_by, alert.acknowledged_at = (
-            AlertState.ACKNOWLEDGED,
-            user,
-            now,
-        )
-    return bool(updated)
-
-
-def resolve_by_hand(alert: Alert, user: AbstractBaseUser) -> bool:
-    """Open or acknowledged → resolved, by a person (no recovery notice: they know)."""
-    now = timezone.now()
-    reason = f"resolved by {user.get_username()}"
-    updated = Alert.objects.filter(pk=alert.pk, state__in=UNRESOLVED).update(
-        state=AlertState.RESOLVED,
-        resolved_by=user,
-        resolved_at=now,
-        merge_key=None,
-        resolution=reason,
-    )
-    if updated:
-        alert.state, alert.resolved_by, alert.resolved_at, alert.resolution = (
-            AlertState.RESOLVED,
-            user,
-            now,
-            reason,
-        )
-    return bool(updated)

@@ -9,8 +9,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from octopus.accounts import audit, roles
-from octopus.alerts.acknowledge import AlertNotOpen, acknowledge_alert
+from octopus.accounts import roles
+from octopus.alerts.by_hand import AlertNotOpen, acknowledge
+from octopus.alerts.filters import UNRESOLVED_ONLY, AlertFilter, filtered_alerts
 from octopus.alerts.models import Alert, AlertKind, AlertState
 from octopus.api.errors import ApiError
 from octopus.api.pagination import Page, PageIn, paged
@@ -54,7 +55,11 @@ class AlertOut(Schema):
 
 
 class AlertFilters(Schema):
-    state: Literal[tuple(AlertState.values)] | None = None  # type: ignore[valid-type]
+    """The alerts page's filters (octopus/alerts/filters.py), by the same names."""
+
+    state: Literal[(*AlertState.values, UNRESOLVED_ONLY)] | None = Field(  # type: ignore[valid-type]
+        None, description="A state, or 'unresolved' for open or acknowledged."
+    )
     kind: Literal[tuple(AlertKind.values)] | None = None  # type: ignore[valid-type]
     job: str | None = Field(None, description="Job name (exact).")
 
@@ -67,13 +72,9 @@ def alerts_query():
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters], page: Query[PageIn]):
     visible = roles.jobs_visible_to(request.user, Job.objects.all())
     alerts = alerts_query().filter(Q(job__isnull=True) | Q(job__in=visible))
-    if filters.state is not None:
-        alerts = alerts.filter(state=filters.state)
-    if filters.kind is not None:
-        alerts = alerts.filter(kind=filters.kind)
-    if filters.job is not None:
-        alerts = alerts.filter(job__name=filters.job)
-    return paged(request, alerts.order_by("-last_seen", "-id"), page)
+    return paged(
+        request, filtered_alerts(AlertFilter(**filters.model_dump(exclude_none=True)), alerts), page
+    )
 
 
 @router.post("/alerts/{alert_id}/ack", response=AlertOut, summary="Acknowledge an open alert")
@@ -84,14 +85,7 @@ def ack_alert(request: HttpRequest, alert_id: ObjectId):
     if not roles.can_ack_alert(request.user, alert):
         raise ApiError(403, "you may not acknowledge alerts (needs the operator role)")
     try:
-        acknowledge_alert(alert, request.user)
+        acknowledge(alert, request.user, request)
     except AlertNotOpen as exc:
         raise ApiError(409, str(exc)) from None
-    audit.record(
-        "alert.ack",
-        request=request,
-        obj=alert,
-        before={"state": "open"},
-        after={"state": alert.state},
-    )
     return alerts_query().get(pk=alert.pk)

@@ -8,9 +8,8 @@ octopus.runs.lifecycle) → respond.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, ValidationError, create_model, field_validator
@@ -24,9 +23,9 @@ from octopus.jobs import as_code as apply
 from octopus.jobs import changes
 from octopus.jobs.models import Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec, compact
-from octopus.runs.job_filters import real_runs, with_next_firing
+from octopus.runs.job_filters import NEVER, JobFilter, filtered_jobs, real_runs, with_next_firing
 from octopus.runs.lifecycle import queue_manual_run
-from octopus.runs.models import Run, Trigger
+from octopus.runs.models import Run, RunState, Trigger
 
 router = Router(tags=["jobs"])
 
@@ -93,23 +92,6 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
         return real_runs().filter(job=job).order_by("-id").first()
 
 
-def with_last_run(jobs: QuerySet[Job]) -> QuerySet[Job]:
-    """Each job with its latest run (skipped firings and those queued ahead of their second
-    aside) in the same query, for lists."""
-    last = real_runs().filter(job=OuterRef("pk")).order_by("-id")
-    return jobs.annotate(
-        **{
-            f"last_run_{name}": Subquery(last.values(column)[:1])
-            for name, column in (
-                ("id", "id"),
-                ("state", "state"),
-                ("created", "created"),
-                ("finished_at", "finished_at"),
-            )
-        }
-    )
-
-
 # PATCH: any subset of the spec's fields; the merged result must be a valid JobSpec.
 JobPatch = create_model(
     "JobPatch",
@@ -119,11 +101,18 @@ JobPatch = create_model(
 
 
 class JobFilters(Schema):
-    q: str | None = Field(None, description="Text in the name or command.")
+    """The jobs list page's filters (octopus/runs/job_filters.py), by the same names."""
+
+    q: str | None = Field(None, description="Text in the name, command or description.")
     name: str | None = Field(None, description="Exact name.")
     tag: str | None = None
-    enabled: bool | None = None
+    owner: str | None = Field(None, description="The owner's user name, or the job's group.")
     worker: str | None = Field(None, description="Target worker name.")
+    target: str | None = Field(None, description="Target worker name, or a label it asks for.")
+    enabled: bool | None = None
+    last: Literal[(*RunState.values, NEVER)] | None = Field(  # type: ignore[valid-type]
+        None, description="The state of the job's last run, or 'never'."
+    )
 
 
 class RunNowIn(Schema):
@@ -196,20 +185,11 @@ def _save(action, *args) -> Job:
 
 @router.get("/jobs", response=Page[JobOut], summary="List jobs by name")
 def list_jobs(request: HttpRequest, filters: Query[JobFilters], page: Query[PageIn]):
-    jobs = roles.jobs_visible_to(request.user, Job.objects.select_related("owner", "target_worker"))
-    if filters.q:
-        jobs = jobs.filter(Q(name__icontains=filters.q) | Q(command__icontains=filters.q))
-    if filters.name is not None:
-        jobs = jobs.filter(name=filters.name)
-    if filters.enabled is not None:
-        jobs = jobs.filter(enabled=filters.enabled)
-    if filters.worker is not None:
-        jobs = jobs.filter(target_worker__name=filters.worker)
-    if filters.tag is not None:
-        # Tags are a JSON list, and SQLite has no JSON "contains": filter ids in Python.
-        tagged = [pk for pk, tags in jobs.values_list("id", "tags") if filters.tag in tags]
-        jobs = jobs.filter(id__in=tagged)
-    return paged(request, with_next_firing(with_last_run(jobs.order_by("name"))), page)
+    given = filters.model_dump(exclude_none=True)
+    if "enabled" in given:
+        given["enabled"] = "yes" if given["enabled"] else "no"
+    visible = roles.jobs_visible_to(request.user, Job.objects.all())
+    return paged(request, filtered_jobs(JobFilter(**given), visible), page)
 
 
 @router.post("/jobs", response={201: JobOut}, summary="Create a job")

@@ -14,6 +14,7 @@ from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ID_MAX, ObjectId
 from octopus.runs import lifecycle
 from octopus.runs.models import Run, RunState, Trigger
+from octopus.runs.run_filters import FAILING, SINCE, RunFilter, filtered_runs
 
 router = Router(tags=["runs"])
 
@@ -69,10 +70,17 @@ class RunOut(Schema):
 
 
 class RunFilters(Schema):
+    """The runs page's filters (octopus/runs/run_filters.py), by the same names."""
+
     job: str | None = Field(None, description="Job name (exact).")
     job_id: int | None = Field(None, ge=1, le=ID_MAX)
-    state: StateName | None = None
+    state: Literal[(*RunState.values, FAILING)] | None = Field(  # type: ignore[valid-type]
+        None, description="A state, or 'failing' for any failure."
+    )
     trigger: TriggerName | None = None
+    since: Literal[tuple(SINCE)] | None = Field(  # type: ignore[valid-type]
+        None, description="Created within the last 1h, 24h, 7d or 30d."
+    )
     worker: str | None = Field(None, description="Worker name (exact).")
     after_id: int | None = Field(
         None, ge=0, le=ID_MAX, description="Only runs with a higher id (newer)."
@@ -94,20 +102,10 @@ def get_run_for(request: HttpRequest, run_id: int) -> Run:
 
 @router.get("/runs", response=Page[RunOut], summary="List runs, newest first")
 def list_runs(request: HttpRequest, filters: Query[RunFilters], page: Query[PageIn]):
-    runs = roles.runs_visible_to(request.user, runs_query())
-    if filters.job is not None:
-        runs = runs.filter(job__name=filters.job)
-    if filters.job_id is not None:
-        runs = runs.filter(job_id=filters.job_id)
-    if filters.state is not None:
-        runs = runs.filter(state=filters.state)
-    if filters.trigger is not None:
-        runs = runs.filter(trigger=filters.trigger)
-    if filters.worker is not None:
-        runs = runs.filter(worker__name=filters.worker)
-    if filters.after_id is not None:
-        runs = runs.filter(id__gt=filters.after_id)
-    return paged(request, runs.order_by("-id" if filters.order == "newest" else "id"), page)
+    given = filters.model_dump(exclude_none=True)
+    oldest_first = given.pop("order") == "oldest"
+    f = RunFilter(**given, oldest_first=oldest_first)
+    return paged(request, filtered_runs(f, roles.runs_visible_to(request.user, runs_query())), page)
 
 
 @router.get("/runs/{run_id}", response=RunOut, summary="One run")

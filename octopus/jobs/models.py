@@ -100,10 +100,6 @@ class Job(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_scheduled(self) -> bool:
-        return bool(self.schedule)
-
     def to_dict(self) -> dict:
         """The job's settings as plain data (the audit trail's before → after)."""
         return {

@@ -1,4 +1,9 @@
-"""The jobs list: search, filters and sort order from the query string, into one queryset."""
+"""The jobs list: search, filters and sort order into one queryset, the same for the web
+page and the API (each reads its own parameters into a JobFilter).
+
+Names match exactly (a job, an owner, a worker: `name`, `owner`, `worker`, and `target`,
+a worker's name or one of the labels a job asks for); `q` is the free-text search, a
+case-insensitive substring of the name, command or description."""
 
 from __future__ import annotations
 
@@ -26,9 +31,11 @@ NEVER = "never"  # the "last run" filter value for jobs that never ran
 @dataclass
 class JobFilter:
     q: str = ""
+    name: str = ""
     tag: str = ""
-    owner: str = ""
-    target: str = ""
+    owner: str = ""  # a user's or a group's name
+    worker: str = ""  # the job's target worker
+    target: str = ""  # the target worker, or a label the job asks for
     enabled: str = ""  # "", "yes", "no"
     last: str = ""  # "", a run state, or NEVER
     sort: str = "name"
@@ -46,7 +53,9 @@ class JobFilter:
 
     @property
     def active(self) -> bool:
-        return any((self.q, self.tag, self.owner, self.target, self.enabled, self.last))
+        return any(
+            (self.q, self.name, self.tag, self.owner, self.worker, self.target, self.enabled)
+        ) or bool(self.last)
 
 
 def real_runs() -> QuerySet:
@@ -58,12 +67,15 @@ def real_runs() -> QuerySet:
 
 
 def with_last_run(jobs: QuerySet) -> QuerySet:
-    """Annotate each job with its last real run."""
+    """Annotate each job with its last real run, in the same query: `last_run_id`,
+    `_state`, `_created`, `_finished_at`, and `_at`, when it ran or was due to (a firing
+    queued ahead was created seconds before)."""
     last = real_runs().filter(job=OuterRef("pk")).order_by("-id")
     return jobs.annotate(
         last_run_id=Subquery(last.values("id")[:1]),
         last_run_state=Subquery(last.values("state")[:1]),
-        # When it ran, or was due to: a firing queued ahead was created seconds before.
+        last_run_created=Subquery(last.values("created")[:1]),
+        last_run_finished_at=Subquery(last.values("finished_at")[:1]),
         last_run_at=Subquery(
             last.annotate(at=Coalesce("started_at", "scheduled_for", "created")).values("at")[:1]
         ),
@@ -88,8 +100,12 @@ def _json_list_has(field: str, value: str) -> Q:
     return Q(**{f"{field}_text__contains": json.dumps(value)})
 
 
-def filtered_jobs(f: JobFilter) -> QuerySet:
-    jobs = with_last_run(Job.objects.select_related("owner", "group", "target_worker"))
+def filtered_jobs(f: JobFilter, jobs: QuerySet[Job] | None = None) -> QuerySet[Job]:
+    """The jobs (of `jobs`, by default all) that pass the filter, in its sort order, each
+    with its last run and next firing."""
+    if jobs is None:
+        jobs = Job.objects.all()
+    jobs = with_last_run(jobs.select_related("owner", "group", "target_worker"))
     jobs = with_next_firing(jobs)
     jobs = jobs.annotate(
         tags_text=Cast("tags", TextField()), target_labels_text=Cast("target_labels", TextField())
@@ -98,13 +114,17 @@ def filtered_jobs(f: JobFilter) -> QuerySet:
         jobs = jobs.filter(
             Q(name__icontains=f.q) | Q(command__icontains=f.q) | Q(description__icontains=f.q)
         )
+    if f.name:
+        jobs = jobs.filter(name=f.name)
     if f.tag:
         jobs = jobs.filter(_json_list_has("tags", f.tag))
     if f.owner:
         jobs = jobs.filter(Q(owner__username=f.owner) | Q(group__name=f.owner))
+    if f.worker:
+        jobs = jobs.filter(target_worker__name=f.worker)
     if f.target:
         jobs = jobs.filter(
-            Q(target_worker__name__icontains=f.target) | _json_list_has("target_labels", f.target)
+            Q(target_worker__name=f.target) | _json_list_has("target_labels", f.target)
         )
     if f.enabled:
         jobs = jobs.filter(enabled=f.enabled == "yes")

@@ -1,4 +1,5 @@
-"""The runs list: filters from the query string (job, state, worker, trigger, time range)."""
+"""The runs list: filters (job, state, worker, trigger, time range), the same for the web
+page and the API (each reads its own parameters into a RunFilter). Names match exactly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from octopus.runs.models import Run, RunState, Trigger
+from octopus.runs.models import FAILURE_STATES, Run, RunState, Trigger
 
 SINCE = {
     "1h": timedelta(hours=1),
@@ -23,17 +24,22 @@ FAILING = "failing"  # any failure state
 
 @dataclass
 class RunFilter:
-    job: str = ""
-    state: str = ""
-    worker: str = ""
+    job: str = ""  # the job's name
+    state: str = ""  # a state, or FAILING
+    worker: str = ""  # the worker's name
     trigger: str = ""
     since: str = ""  # a key of SINCE
     start: str = ""  # datetime-local text, in the viewer's time zone
     end: str = ""
+    job_id: int | None = None
+    after_id: int | None = None  # only runs with a higher id (newer)
+    oldest_first: bool = False
+
+    TEXT_FIELDS = ("job", "state", "worker", "trigger", "since", "start", "end")
 
     @classmethod
     def from_query(cls, params: QueryDict) -> RunFilter:
-        f = cls(**{name: params.get(name, "").strip() for name in cls.__dataclass_fields__})
+        f = cls(**{name: params.get(name, "").strip() for name in cls.TEXT_FIELDS})
         if f.state not in (*RunState.values, FAILING):
             f.state = ""
         if f.trigger not in Trigger.values:
@@ -44,7 +50,7 @@ class RunFilter:
 
     @property
     def active(self) -> bool:
-        return any(getattr(self, name) for name in self.__dataclass_fields__)
+        return any(getattr(self, name) for name in self.TEXT_FIELDS)
 
 
 def typed_time(text: str) -> datetime | None:
@@ -62,12 +68,19 @@ def typed_time(text: str) -> datetime | None:
     return value
 
 
-def filtered_runs(f: RunFilter, now: datetime | None = None) -> QuerySet:
-    from octopus.runs.models import FAILURE_STATES
-
-    runs = Run.objects.select_related("job", "worker").order_by("-id")
+def filtered_runs(
+    f: RunFilter, runs: QuerySet[Run] | None = None, now: datetime | None = None
+) -> QuerySet[Run]:
+    """The runs (of `runs`, by default all) that pass the filter, newest first."""
+    if runs is None:
+        runs = Run.objects.all()
+    runs = runs.select_related("job", "worker").order_by("id" if f.oldest_first else "-id")
     if f.job:
-        runs = runs.filter(job__name__icontains=f.job)
+        runs = runs.filter(job__name=f.job)
+    if f.job_id is not None:
+        runs = runs.filter(job_id=f.job_id)
+    if f.after_id is not None:
+        runs = runs.filter(id__gt=f.after_id)
     if f.state == FAILING:
         runs = runs.filter(state__in=FAILURE_STATES)
     elif f.state:

@@ -17,5 +17,5 @@ urlpatterns = [
     ),
     path("alerts/channels/<int:channel_id>/test/", channels.channel_test, name="channel-test"),
     path("alerts/deliveries/<int:delivery_id>/", channels.delivery_status, name="delivery-status"),
-    path("jobs/<int:job_id>/alerts/", channels.job_routing, name="job-alert-routing"),
+    path("jobs/<int:job_id>/alerts/", channels.job_alert_recipients, name="job-alert-recipients"),
 ]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from octopus.accounts import audit
 from octopus.accounts.roles import has_role, require_role
-from octopus.alerts import rules
-from octopus.alerts.models import UNRESOLVED, Alert, Channel, DeliveryStatus
+from octopus.alerts import by_hand
+from octopus.alerts.filters import UNRESOLVED_ONLY, AlertFilter, filtered_alerts
+from octopus.alerts.models import Alert, Channel, DeliveryStatus
 from octopus.web.alert_badge import open_alert_counts
-from octopus.web.alert_forms import AlertFilter
+from octopus.web.alert_forms import AlertFilterForm
 
 
 def _alerts():
@@ -27,19 +29,15 @@ def _alerts():
 
 
 def alert_list(request: HttpRequest) -> HttpResponse:
-    filters = AlertFilter(request.GET or None)
+    filters = AlertFilterForm(request.GET or None)
     q = _alerts()
     data = filters.cleaned_data if filters.is_valid() else {}
-    state = data.get("state", "")
-    if state == "":
-        q = q.filter(state__in=UNRESOLVED)
-    elif state != "all":
-        q = q.filter(state=state)
-    if data.get("kind"):
-        q = q.filter(kind=data["kind"])
-    if data.get("job"):
-        q = q.filter(job__name__icontains=data["job"])
-    page = Paginator(q.order_by("-last_seen", "-id"), 50).get_page(request.GET.get("page"))
+    # The page shows what is unresolved unless asked for "all" (any state).
+    state = data.get("state") or UNRESOLVED_ONLY
+    f = AlertFilter(
+        state="" if state == "all" else state, kind=data.get("kind", ""), job=data.get("job", "")
+    )
+    page = Paginator(filtered_alerts(f, q), 50).get_page(request.GET.get("page"))
     ctx = {
         "page": page,
         "filters": filters,
@@ -74,14 +72,8 @@ def _respond(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_role("operator")
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
-    if rules.acknowledge(alert, request.user):
-        audit.record(
-            "alert.acknowledge",
-            request=request,
-            obj=alert,
-            before={"state": "open"},
-            after={"state": alert.state},
-        )
+    with contextlib.suppress(by_hand.AlertNotOpen):  # someone was quicker: nothing to do
+        by_hand.acknowledge(alert, request.user, request)
     return _respond(request, alert_id)
 
 
@@ -89,13 +81,6 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_role("operator")
 def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
-    before = alert.state
-    if rules.resolve_by_hand(alert, request.user):
-        audit.record(
-            "alert.resolve",
-            request=request,
-            obj=alert,
-            before={"state": before},
-            after={"state": alert.state},
-        )
+    with contextlib.suppress(by_hand.AlertAlreadyResolved):
+        by_hand.resolve(alert, request.user, request)
     return _respond(request, alert_id)

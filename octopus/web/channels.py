@@ -1,4 +1,4 @@
-"""Channel pages (admins only): list, add, edit, delete, send a test; a job's routing."""
+"""Channel pages (admins only): list, add, edit, delete, send a test; a job's alert recipients."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from octopus.alerts import outbox
 from octopus.alerts.models import Channel, ChannelKind, Delivery
 from octopus.alerts.transports import form_class
 from octopus.jobs.models import Job
-from octopus.web.alert_forms import RoutingForm
+from octopus.web.alert_forms import AlertRecipientsForm
 
 
 @require_role("admin")
@@ -106,11 +106,11 @@ def delivery_status(request: HttpRequest, delivery_id: int) -> HttpResponse:
     return render(request, "alerts/_delivery_status.html", {"delivery": delivery})
 
 
-def job_routing(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_alert_recipients(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     check(can_edit_job(request.user, job))  # the job's owners (and admins) route its alerts
     before = {"alert_routing": dict(job.alert_routing), "alert_level": job.alert_level}
-    form = RoutingForm(request.POST or None, job=job)
+    form = AlertRecipientsForm(request.POST or None, job=job)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save(job)
@@ -118,4 +118,4 @@ def job_routing(request: HttpRequest, job_id: int) -> HttpResponse:
             audit.record("job.update", request=request, obj=job, before=before, after=after)
         messages.success(request, _("Alert routing of %(name)s saved.") % {"name": job.name})
         return redirect("job-detail", job_id=job.pk)
-    return render(request, "alerts/routing.html", {"form": form, "job": job})
+    return render(request, "alerts/recipients.html", {"form": form, "job": job})

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 from django.utils.translation import gettext as _
 
 register = template.Library()
-
-
-@register.filter
-def get_item(mapping: dict, key: Any) -> Any:
-    return mapping.get(key)
 
 
 @register.filter

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from octopus.accounts.models import AuditEvent
-from octopus.alerts import rules
+from octopus.alerts import by_hand, rules
 from octopus.alerts.models import Alert, Delivery
 from octopus.web.alert_badge import open_alert_counts
 
@@ -32,7 +32,7 @@ def test_alert_pages_need_a_login(client, alerts) -> None:
 
 
 def test_the_list_filters_by_state_kind_and_job(client, viewer, alerts, admin_user) -> None:
-    rules.resolve_by_hand(alerts["w1"], admin_user)
+    by_hand.resolve(alerts["w1"], admin_user)
     client.force_login(viewer)
     page = client.get("/alerts/").content.decode()
     assert "etl failed: exit code 1" in page and "web logged error lines" in page
@@ -41,8 +41,10 @@ def test_the_list_filters_by_state_kind_and_job(client, viewer, alerts, admin_us
     assert "w1 offline" in client.get("/alerts/?state=all").content.decode()
     page = client.get("/alerts/?kind=log_level").content.decode()
     assert "web logged" in page and "etl failed" not in page
-    page = client.get("/alerts/?job=et").content.decode()
+    page = client.get("/alerts/?job=etl").content.decode()
     assert "etl failed" in page and "web logged" not in page
+    # A job's name matches exactly, as in the API (not a part of it).
+    assert "etl failed" not in client.get("/alerts/?job=et").content.decode()
     # A bad filter value is ignored with the defaults, not an error.
     assert client.get("/alerts/?state=bogus&kind=nope").status_code == 200
 
@@ -110,13 +112,13 @@ def test_the_nav_shows_the_open_count_and_the_dashboard_counts(client, viewer, a
     client.force_login(viewer)
     page = client.get("/jobs/").content.decode()
     assert '<span class="badge" id="open-alert-count" title="open alerts">3</span>' in page
-    rules.acknowledge(alerts["web"], viewer)
+    by_hand.acknowledge(alerts["web"], viewer)
     counts = open_alert_counts()
     assert (counts["open"], counts["acknowledged"]) == (2, 1)
     assert counts["by_kind"] == {"run_failed": 1, "log_level": 1, "worker_offline": 1}
     assert 'id="open-alert-count" title="open alerts">2<' in client.get("/jobs/").content.decode()
     for alert in alerts.values():
-        rules.resolve_by_hand(alert, viewer)
+        by_hand.resolve(alert, viewer)
     page = client.get("/alerts/").content.decode()
     assert 'id="open-alert-count" title="open alerts" hidden>0<' in page
     assert '<span class="sub" id="alert-counts">0 open · 0 acknowledged</span>' in page

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from octopus.alerts import rules, sender
+from octopus.alerts import by_hand, rules, sender
 from octopus.alerts.models import Alert, Delivery
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_an_acknowledged_alert_keeps_counting_but_sends_no_summaries(
     job = make_job("etl")
     start = timezone.now()
     alert = fail(job, start)
-    assert rules.acknowledge(alert, admin_user)
+    assert by_hand.acknowledge(alert, admin_user).state == "acknowledged"
     fail(job, start + timedelta(seconds=5))
     alert.refresh_from_db()
     assert (alert.state, alert.count) == ("acknowledged", 2)
@@ -131,7 +131,7 @@ def test_a_resolved_alert_takes_no_more_occurrences(make_job, admin_user, alert_
     job = make_job("etl")
     now = timezone.now()
     first = fail(job, now)
-    assert rules.resolve_by_hand(first, admin_user)
+    assert by_hand.resolve(first, admin_user).state == "resolved"
     second = fail(job, now + timedelta(seconds=1))
     assert second.pk != first.pk
     first.refresh_from_db()

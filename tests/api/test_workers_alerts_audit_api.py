@@ -52,7 +52,7 @@ def test_an_operator_acknowledges_an_open_alert_once(api_as, operator, make_job)
     again = api.post(f"/alerts/{alert.id}/ack")
     assert again.status_code == 409
     assert again.json()["error"] == f"alert {alert.id} is acknowledged, not open"
-    event = AuditEvent.objects.get(action="alert.ack")
+    event = AuditEvent.objects.get(action="alert.acknowledge")
     assert (event.actor, event.after) == (operator, {"state": "acknowledged"})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from octopus.web.alert_forms import ChannelForm, url_field
+from octopus.alerts.channels.form import ChannelForm, url_field
 
 
 class DingTalkForm(ChannelForm):

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from octopus.web.alert_forms import AddressesField, ChannelForm
+from octopus.alerts.channels.form import AddressesField, ChannelForm
 
 
 class EmailForm(ChannelForm):
