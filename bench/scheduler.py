@@ -7,7 +7,7 @@ then prints the lateness of every firing (p50, p95, max, from the scheduler's lo
 commit) and the CPU the scheduler thread used (read from /proc for that thread).
 
 Firings are queued a few seconds ahead of their second as runs not handed out before it
-(jobs/scheduler.py): a firing is late by however much its commit came after its second,
+(runs/scheduler.py): a firing is late by however much its commit came after its second,
 and the bench also prints how far ahead each batch committed.
 
 Then, on a fresh server with every loop and two real workers, 20 jobs firing every second

@@ -22,11 +22,13 @@ from octopus.link.consumer import AgentConsumer  # noqa: E402
 from octopus.web.websockets import websocket_routes as log_routes  # noqa: E402
 from octopus_agent.protocol import AGENT_PATH  # noqa: E402
 
-websocket_routes = [path(AGENT_PATH.lstrip("/"), AgentConsumer.as_asgi()), *log_routes]
+# django-stubs' path() knows views only, not the ASGI apps Channels routes to (as its docs do).
+websocket_routes = [path(AGENT_PATH.lstrip("/"), AgentConsumer.as_asgi()), *log_routes]  # type: ignore[arg-type]
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_routes)),
+        # types-channels wants its own type-check-only URLPattern: Django's path() makes none.
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_routes)),  # type: ignore[arg-type]
     }
 )

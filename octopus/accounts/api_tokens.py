@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from octopus.accounts.models import ApiToken
@@ -24,7 +24,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Make a token for `user`; return it and its clear text (never stored)."""
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -42,7 +42,7 @@ def revoke_token(token: ApiToken) -> bool:
     return bool(updated)
 
 
-def authenticate_token(clear: str) -> AbstractBaseUser | None:
+def authenticate_token(clear: str) -> User | None:
     """The active user a clear token belongs to, or None (unknown, revoked, inactive user)."""
     if not clear.startswith(TOKEN_PREFIX):
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.http import HttpRequest
 
@@ -21,7 +21,7 @@ def record(
     action: str,
     *,
     request: HttpRequest | None = None,
-    actor: AbstractBaseUser | AnonymousUser | None = None,
+    actor: User | AnonymousUser | None = None,
     obj: models.Model | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
@@ -39,7 +39,7 @@ def record(
         actor=user,
         actor_name=user.get_username() if user else "",
         ip=client_ip(request),
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         before=before,

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from octopus.accounts.models import Profile, Role
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 
 # What these rules read of a job and a run (accounts knows no job: jobs depend on it).
@@ -49,7 +50,7 @@ def role_of(user: User) -> str:
     if cached is None:
         profile = Profile.objects.filter(user=user).only("role").first()
         cached = profile.role if profile else Role.VIEWER
-        user._octopus_role = cached  # type: ignore[union-attr]
+        user._octopus_role = cached  # type: ignore[attr-defined]  # a cache set at runtime
     return cached
 
 
@@ -71,7 +72,7 @@ def group_ids(user: User) -> set[int]:
     cached = getattr(user, "_octopus_group_ids", None)
     if cached is None:
         cached = set(user.groups.values_list("id", flat=True)) if user.is_authenticated else set()
-        user._octopus_group_ids = cached  # type: ignore[union-attr]
+        user._octopus_group_ids = cached  # type: ignore[union-attr]  # a cache set at runtime
     return cached
 
 

@@ -7,7 +7,7 @@ acting at once the first is recorded and the second told.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,7 +24,7 @@ class AlertAlreadyResolved(Exception):
     """A resolved alert stays resolved."""
 
 
-def acknowledge(alert: Alert, by: AbstractBaseUser, request: HttpRequest | None = None) -> Alert:
+def acknowledge(alert: Alert, by: User, request: HttpRequest | None = None) -> Alert:
     """Open → acknowledged by `by`; raise AlertNotOpen when it is not open (any more)."""
     with transaction.atomic():
         updated = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
@@ -33,18 +33,11 @@ def acknowledge(alert: Alert, by: AbstractBaseUser, request: HttpRequest | None 
         alert.refresh_from_db()
         if not updated:
             raise AlertNotOpen(f"alert {alert.pk} is {alert.state}, not open")
-        audit.record(
-            "alert.acknowledge",
-            request=request,
-            actor=by,
-            obj=alert,
-            before={"state": AlertState.OPEN},
-            after={"state": alert.state},
-        )
+        _audit("alert.acknowledge", alert, AlertState.OPEN, by, request)
     return alert
 
 
-def resolve(alert: Alert, by: AbstractBaseUser, request: HttpRequest | None = None) -> Alert:
+def resolve(alert: Alert, by: User, request: HttpRequest | None = None) -> Alert:
     """Open or acknowledged → resolved by a person (no recovery notice: they know); raise
     AlertAlreadyResolved when it was resolved already."""
     reason = f"resolved by {by.get_username()}"
@@ -60,12 +53,12 @@ def resolve(alert: Alert, by: AbstractBaseUser, request: HttpRequest | None = No
         alert.refresh_from_db()
         if not updated:
             raise AlertAlreadyResolved(f"alert {alert.pk} is resolved already")
-        audit.record(
-            "alert.resolve",
-            request=request,
-            actor=by,
-            obj=alert,
-            before={"state": before},
-            after={"state": alert.state},
-        )
+        _audit("alert.resolve", alert, before, by, request)
     return alert
+
+
+def _audit(action: str, alert: Alert, before: str, by: User, request: HttpRequest | None) -> None:
+    after = {"state": alert.state}
+    audit.record(
+        action, request=request, actor=by, obj=alert, before={"state": before}, after=after
+    )

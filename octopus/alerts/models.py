@@ -69,9 +69,9 @@ class Alert(models.Model):
 
     @property
     def subject(self) -> str:
-        if self.job_id:
+        if self.job is not None:
             return self.job.name
-        if self.worker_id:
+        if self.worker is not None:
             return f"worker {self.worker.name}"
         return "Octopus"
 
@@ -98,8 +98,8 @@ class Alert(models.Model):
             "title": self.title,
             "detail": self.detail,
             "count": self.count,
-            "job": self.job.name if self.job_id else None,
-            "worker": self.worker.name if self.worker_id else None,
+            "job": self.job.name if self.job is not None else None,
+            "worker": self.worker.name if self.worker is not None else None,
             "run": self.last_run_id,
             "first_seen": self.first_seen.isoformat(),
             "last_seen": self.last_seen.isoformat(),
@@ -212,6 +212,6 @@ class Delivery(models.Model):
 
     @property
     def recipient(self) -> str:
-        if self.channel_id:
+        if self.channel is not None:
             return self.channel.name
         return self.address

@@ -18,7 +18,7 @@ from octopus.alerts.messages import Message
 from octopus.alerts.models import Alert, Channel, Delivery
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from octopus.jobs.models import Job
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 wakeup = threading.Event()
 
 
-def recipients(job: Job | None) -> tuple[list[Channel], list[AbstractBaseUser]]:
+def recipients(job: Job | None) -> tuple[list[Channel], list[User]]:
     """The job's own recipients (`alert_routing`: {"channels": [ids], "users": [ids]}), or
     the default channels when it has none (and for alerts about workers)."""
     chosen = (job.alert_routing if job is not None else None) or {}

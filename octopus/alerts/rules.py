@@ -19,7 +19,10 @@ from django.utils import timezone
 
 from octopus.alerts import messages, outbox
 from octopus.alerts.models import UNRESOLVED, Alert, AlertKind, AlertState
+from octopus.jobs.models import Job
 from octopus.lib.logline import LEVELS, level_at_least
+from octopus.logs.chunks import STREAM_LEVEL, unpack
+from octopus.runs.models import FAILURE_STATES, Run, RunState
 
 if TYPE_CHECKING:
 
@@ -155,8 +158,6 @@ def run_ended(run: Run) -> None:
 def runs_ended(runs: Iterable[Run]) -> None:
     """Runs reached their final states, in this order. Successes in a row cost one query
     together (finding the few jobs with something to resolve), not one each."""
-    from octopus.runs.models import FAILURE_STATES, RunState
-
     successes: list[Run] = []
     for run in runs:
         if run.state == RunState.SUCCEEDED:
@@ -170,10 +171,8 @@ def runs_ended(runs: Iterable[Run]) -> None:
 
 
 def _raise_for_failure(run: Run) -> None:
-    from octopus.runs.models import RunState
-
     job = run.job
-    where = f" on {run.worker.name}" if run.worker_id else ""
+    where = f" on {run.worker.name}" if run.worker is not None else ""
     raise_alert(
         AlertKind.RUN_FAILED,
         job=job,
@@ -215,8 +214,6 @@ def schedule_missed(job: Job, missed: list[datetime]) -> None:
 def run_waiting_for_worker(run: Run, now: datetime) -> None:
     """Called by the dispatcher for a queued run that no online worker may take. Raise
     once per run, when it has waited longer than the grace period."""
-    from octopus.runs.models import Run
-
     since = run.no_worker_since
     grace = timedelta(seconds=settings.ALERT_NO_WORKER_GRACE)
     if since is None or run.no_worker_alerted or now - since < grace:
@@ -272,9 +269,6 @@ def log_lines_stored(run: Run, blocks: Iterable[tuple[int, int, float, str, str]
     `run.log_lines` must still hold the highest seq stored before this batch: lines at or
     below it were judged before (a batch sent again after a reconnect) and are skipped.
     """
-    from octopus.jobs.models import Job
-    from octopus.logs.chunks import STREAM_LEVEL, unpack
-
     threshold = Job.objects.filter(pk=run.job_id).values_list("alert_level", flat=True).first()
     if threshold in (None, "none"):
         return None

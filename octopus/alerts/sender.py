@@ -1,7 +1,7 @@
 """The sender loop's units: send due deliveries, and queue summaries of merged alerts.
 
 Each unit returns how much it did, so the loop drains while there is work and sleeps when
-idle (cluster/loops.py). Sending happens outside any transaction: a slow SMTP server or
+idle (octopus/loops.py). Sending happens outside any transaction: a slow SMTP server or
 webhook never holds a database lock.
 """
 
@@ -79,7 +79,7 @@ def send_due_deliveries(now: datetime | None = None) -> int:
 
 
 def _transport(delivery: Delivery) -> Transport:
-    if delivery.channel_id:
+    if delivery.channel is not None:
         return delivery.channel.transport()
     return EmailTransport({"to": [delivery.address]})
 

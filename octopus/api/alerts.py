@@ -13,6 +13,7 @@ from octopus.accounts import roles
 from octopus.alerts.by_hand import AlertNotOpen, acknowledge
 from octopus.alerts.filters import UNRESOLVED_ONLY, AlertFilter, filtered_alerts
 from octopus.alerts.models import Alert, AlertKind, AlertState
+from octopus.api.auth import AuthenticatedRequest
 from octopus.api.errors import ApiError
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
@@ -78,7 +79,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters], page: Query[
 
 
 @router.post("/alerts/{alert_id}/ack", response=AlertOut, summary="Acknowledge an open alert")
-def ack_alert(request: HttpRequest, alert_id: ObjectId):
+def ack_alert(request: AuthenticatedRequest, alert_id: ObjectId):
     alert = alerts_query().filter(pk=alert_id).first()
     if alert is None or (alert.job is not None and not roles.can_view_job(request.user, alert.job)):
         raise ApiError(404, f"alert {alert_id} not found")

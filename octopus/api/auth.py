@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.security import HttpBearer, SessionAuth
@@ -17,6 +18,13 @@ from octopus.accounts.api_tokens import authenticate_token
 
 class BadToken(Exception):
     """The bearer token is unknown or revoked, or its user is inactive."""
+
+
+class AuthenticatedRequest(HttpRequest):
+    """An API handler's request as the type checker sees it (no new behaviour): api_auth()
+    lets in only a user, by token or session."""
+
+    user: User
 
 
 class ApiTokenAuth(HttpBearer):

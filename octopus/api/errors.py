@@ -7,6 +7,7 @@ Validation errors (422) list each problem as {"field": "schedule", "message": "â
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -47,7 +48,7 @@ def field_path(loc: tuple | list) -> str:
     return text or "body"
 
 
-def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+def validation_problems(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{"field": field_path(e.get("loc", ())), "message": error_message(e)} for e in errors]
 
 

@@ -8,13 +8,14 @@ octopus.runs.lifecycle) → respond.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, ValidationError, create_model, field_validator
 
 from octopus.accounts import audit, roles
+from octopus.api.auth import AuthenticatedRequest
 from octopus.api.errors import ApiError, validation_problems
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
@@ -38,7 +39,8 @@ class LastRun(Schema):
 
 
 # A job's settings as output: the spec's fields and types, without its input rules.
-JobSettings = create_model(
+# (pydantic's stubs cannot take fields as a **dict: its values would meet __config__ too.)
+JobSettings = create_model(  # type: ignore[call-overload]
     "JobSettings",
     __base__=Schema,
     **{
@@ -72,7 +74,7 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
 
     @staticmethod
     def resolve_next_fire_at(job: Job) -> datetime | None:
-        # The next firing, counting one queued ahead of its second (jobs/scheduler.py).
+        # The next firing, counting one queued ahead of its second (runs/scheduler.py).
         if hasattr(job, "next_firing"):  # annotated by with_next_firing(): no query per job
             return job.next_firing
         firings = with_next_firing(Job.objects.filter(pk=job.pk)).values_list("next_firing")
@@ -85,18 +87,22 @@ class JobOut(JobSettings):  # type: ignore[misc, valid-type]
                 return None
             return {
                 "id": job.last_run_id,
-                "state": job.last_run_state,
-                "created": job.last_run_created,
-                "finished_at": job.last_run_finished_at,
+                "state": job.last_run_state,  # type: ignore[attr-defined]  # annotated
+                "created": job.last_run_created,  # type: ignore[attr-defined]  # annotated
+                "finished_at": job.last_run_finished_at,  # type: ignore[attr-defined]  # annotated
             }
         return real_runs().filter(job=job).order_by("-id").first()
 
 
 # PATCH: any subset of the spec's fields; the merged result must be a valid JobSpec.
-JobPatch = create_model(
+JobPatch = create_model(  # type: ignore[call-overload]  # fields as a **dict, as above
     "JobPatch",
     __config__=ConfigDict(extra="forbid"),
-    **{name: (field.annotation | None, None) for name, field in JobSpec.model_fields.items()},
+    **{
+        # Every spec field is annotated: pydantic's `annotation` is None only for no type.
+        name: (cast(type[Any], field.annotation) | None, None)
+        for name, field in JobSpec.model_fields.items()
+    },
 )
 
 
@@ -216,7 +222,7 @@ def export_jobs(request: HttpRequest):
         "nothing. With `dry_run`, only reports what would change."
     ),
 )
-def apply_jobs(request: HttpRequest, payload: ApplyIn):
+def apply_jobs(request: AuthenticatedRequest, payload: ApplyIn):
     try:
         plan = apply.plan_apply(payload.jobs, payload.prune)
     except apply.PlanInvalid as exc:
@@ -262,7 +268,8 @@ def update_job(request: HttpRequest, job_id: ObjectId, payload: JobPatch):  # ty
     job = get_job_for(request, job_id)
     if not roles.can_edit_job(request.user, job):
         raise ApiError(403, f"you may not edit job {job.name!r}")
-    wanted = {**changes.spec_of(job), **payload.model_dump(exclude_unset=True)}
+    # JobPatch is a model made at runtime (above): no type to the type checker.
+    wanted = {**changes.spec_of(job), **payload.model_dump(exclude_unset=True)}  # type: ignore[attr-defined]
     try:
         spec = JobSpec.model_validate(wanted)
     except ValidationError as exc:
@@ -272,7 +279,7 @@ def update_job(request: HttpRequest, job_id: ObjectId, payload: JobPatch):  # ty
 
 
 @router.delete("/jobs/{job_id}", response={204: None}, summary="Delete a job with its runs")
-def delete_job(request: HttpRequest, job_id: ObjectId):
+def delete_job(request: AuthenticatedRequest, job_id: ObjectId):
     job = get_job_for(request, job_id)
     if not roles.can_delete_job(request.user, job):
         raise ApiError(403, f"you may not delete job {job.name!r}")
@@ -283,7 +290,7 @@ def delete_job(request: HttpRequest, job_id: ObjectId):
     return Status(204, None)
 
 
-def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> Job:
+def _set_enabled(request: AuthenticatedRequest, job_id: int, enabled: bool) -> Job:
     job = get_job_for(request, job_id)
     if not roles.can_edit_job(request.user, job):
         raise ApiError(403, f"you may not {'enable' if enabled else 'disable'} job {job.name!r}")
@@ -291,17 +298,17 @@ def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> Job:
 
 
 @router.post("/jobs/{job_id}/enable", response=JobOut, summary="Enable a job")
-def enable_job(request: HttpRequest, job_id: ObjectId):
+def enable_job(request: AuthenticatedRequest, job_id: ObjectId):
     return _set_enabled(request, job_id, True)
 
 
 @router.post("/jobs/{job_id}/disable", response=JobOut, summary="Disable a job")
-def disable_job(request: HttpRequest, job_id: ObjectId):
+def disable_job(request: AuthenticatedRequest, job_id: ObjectId):
     return _set_enabled(request, job_id, False)
 
 
 @router.post("/jobs/{job_id}/runs", response={201: RunOut}, summary="Run a job now")
-def run_job(request: HttpRequest, job_id: ObjectId, payload: RunNowIn):
+def run_job(request: AuthenticatedRequest, job_id: ObjectId, payload: RunNowIn):
     job = get_job_for(request, job_id)
     if not roles.can_run_job(request.user, job):
         raise ApiError(403, f"you may not run job {job.name!r}")

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from octopus.accounts import audit, roles
+from octopus.api.auth import AuthenticatedRequest
 from octopus.api.errors import ApiError
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ID_MAX, ObjectId
@@ -77,7 +78,7 @@ class RunFilters(Schema):
     state: Literal[(*RunState.values, FAILING)] | None = Field(  # type: ignore[valid-type]
         None, description="A state, or 'failing' for any failure."
     )
-    trigger: TriggerName | None = None
+    trigger: TriggerName | None = None  # type: ignore[valid-type]  # built from choices
     since: Literal[tuple(SINCE)] | None = Field(  # type: ignore[valid-type]
         None, description="Created within the last 1h, 24h, 7d or 30d."
     )
@@ -122,7 +123,7 @@ def get_run(request: HttpRequest, run_id: ObjectId):
         "and its worker is told to stop it; it ends `cancelled` when the worker reports."
     ),
 )
-def cancel_run(request: HttpRequest, run_id: ObjectId):
+def cancel_run(request: AuthenticatedRequest, run_id: ObjectId):
     run = get_run_for(request, run_id)
     if not roles.can_cancel_run(request.user, run):
         raise ApiError(403, f"you may not cancel runs of job {run.job.name!r}")

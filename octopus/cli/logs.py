@@ -121,7 +121,7 @@ def logs(
     try:
         if job_name is not None:
             follow_job(client, client.job(job_name), follow, as_json)
-        else:
+        elif run_id is not None:  # one of the two, as checked above
             follow_run(client, run_id, follow, as_json)
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from octopus.cluster import notify
+
 scheduler = threading.Event()  # a job's schedule changed
 dispatcher = threading.Event()  # a run was queued or a worker became available
 
@@ -23,8 +25,6 @@ def wake_scheduler() -> None:
 def wake_dispatcher() -> None:
     """Wake the dispatcher here at once, and the leader's wherever it runs."""
     dispatcher.set()
-    from octopus.cluster import notify
-
     notify.announce_elsewhere(notify.DISPATCH)
 
 
@@ -45,7 +45,7 @@ def dispatch_now() -> None:
 # Moments (epoch seconds) at which runs queued ahead become due: the dispatcher of this
 # process sleeps no later than the next one. The scheduler, which queues them, runs in the
 # same process; a dispatcher that starts leading reads those queued before from the
-# database (cluster/loops.py).
+# database (octopus/loops.py).
 _due: list[float] = []
 _due_lock = threading.Lock()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -102,7 +102,7 @@ def plan_apply(specs: list[JobSpec], prune: bool) -> Plan:
     return plan
 
 
-def refusals(plan: Plan, user: AbstractBaseUser) -> list[str]:
+def refusals(plan: Plan, user: User) -> list[str]:
     """The changes of the plan `user` may not make, as sentences (empty: all allowed)."""
     refused = []
     if plan.create and not roles.can_create_job(user):
@@ -112,7 +112,7 @@ def refusals(plan: Plan, user: AbstractBaseUser) -> list[str]:
     return refused
 
 
-def apply_plan(plan: Plan, by: AbstractBaseUser, request: HttpRequest | None = None) -> None:
+def apply_plan(plan: Plan, by: User, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         for job in plan.delete:
             changes.delete_job(job, by, request)

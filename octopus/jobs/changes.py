@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -89,10 +89,10 @@ def _changed(job: Job) -> None:
 
 def create_job(
     spec: JobSpec,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
     *,
-    owner: AbstractBaseUser | _Keep | None = KEEP,
+    owner: User | _Keep | None = KEEP,
     group: Group | None = None,
     cloned_from: Job | None = None,
 ) -> Job:
@@ -113,10 +113,10 @@ def create_job(
 def update_job(
     job: Job,
     spec: JobSpec,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
     *,
-    owner: AbstractBaseUser | _Keep | None = KEEP,
+    owner: User | _Keep | None = KEEP,
     group: Group | _Keep | None = KEEP,
 ) -> Job:
     """Make the job match the spec; audit only what changed (nothing changed: no entry)."""
@@ -138,9 +138,7 @@ def update_job(
     return job
 
 
-def set_enabled(
-    job: Job, enabled: bool, by: AbstractBaseUser, request: HttpRequest | None = None
-) -> Job:
+def set_enabled(job: Job, enabled: bool, by: User, request: HttpRequest | None = None) -> Job:
     if job.enabled == enabled:
         return job
     with transaction.atomic():
@@ -164,7 +162,7 @@ def check_deletable(job: Job) -> None:
     events.send(events.job_deleting, job=job)
 
 
-def delete_job(job: Job, by: AbstractBaseUser, request: HttpRequest | None = None) -> None:
+def delete_job(job: Job, by: User, request: HttpRequest | None = None) -> None:
     """Delete the job with its runs and logs; queued runs go with it."""
     check_deletable(job)
     with transaction.atomic():
@@ -172,7 +170,7 @@ def delete_job(job: Job, by: AbstractBaseUser, request: HttpRequest | None = Non
         job.delete()
 
 
-def set_cursor(job: Job, cursor: str, by: AbstractBaseUser, request: HttpRequest | None) -> None:
+def set_cursor(job: Job, cursor: str, by: User, request: HttpRequest | None) -> None:
     """A hand edit of the cursor: it decides where the next run starts, so it is audited."""
     before = job.cursor
     with transaction.atomic():

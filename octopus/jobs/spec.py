@@ -137,17 +137,17 @@ class JobSpec(BaseModel):
     run_as: str = Field("", max_length=64)
     target_worker: str | None = Field(None, max_length=100)
     target_labels: list[str] = []
-    routing: Routing = "first"
-    concurrency: Concurrency = "skip"
+    routing: Routing = "first"  # type: ignore[valid-type]  # built from choices, see above
+    concurrency: Concurrency = "skip"  # type: ignore[valid-type]  # built from choices
     max_parallel: int = Field(1, ge=1, le=MAX_INT)
     retries: int = _count(0)
     retry_backoff: int = _count(10)
-    retry_backoff_kind: BackoffKind = "fixed"
+    retry_backoff_kind: BackoffKind = "fixed"  # type: ignore[valid-type]  # built from choices
     retry_backoff_max: int = _count(3600)
     timeout: int = _count(0)
     heartbeat_timeout: int = _count(0)
     require_end_marker: bool = False
-    misfire_policy: MisfirePolicy = "run_once"
+    misfire_policy: MisfirePolicy = "run_once"  # type: ignore[valid-type]  # built from choices
     env: dict[str, str] = {}
     workdir: str = Field("", max_length=500)
     alert_level: AlertLevel = "error"

@@ -18,7 +18,7 @@ DUE_AT = (
 CLAIM_DUE_AT = "UPDATE jobs_job SET next_fire_at = %s WHERE " + DUE_AT.format(t="")
 
 
-def due_at_params(schedule: str, time_zone: str, firing: datetime) -> list[object]:
+def due_at_params(schedule: str, time_zone: str, firing: datetime) -> list[str | bool | None]:
     adapt = connection.ops.adapt_datetimefield_value
     return [adapt(firing), True, schedule, time_zone, Routing.BROADCAST]
 

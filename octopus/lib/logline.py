@@ -70,7 +70,8 @@ class ParsedLine:
 def _parse_time(token: str) -> datetime | None:
     try:
         if m := _ORIGINAL_TIME.fullmatch(token):
-            return datetime(*map(int, m.groups()))
+            year, month, day, hour, minute, second = map(int, m.groups())  # six groups
+            return datetime(year, month, day, hour, minute, second)
         if _ISO_TIME.fullmatch(token):
             return datetime.fromisoformat(token.upper())  # fromisoformat rejects "t"/"z"
     except (ValueError, OverflowError):  # out-of-range fields, offsets >= 24h

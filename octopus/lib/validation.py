@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
-def error_message(error: dict[str, Any]) -> str:
+def error_message(error: Mapping[str, Any]) -> str:
     """One error of `ValidationError.errors()`: our own rule's sentence without pydantic's
     "Value error, " prefix, else pydantic's message."""
     ctx = error.get("ctx") or {}

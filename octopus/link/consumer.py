@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -27,7 +29,7 @@ MAX_INBOX_BYTES = 2 * 1024 * 1024  # received and not yet applied, per worker co
 MAX_BATCH_BYTES = 256 * 1024  # applied in one transaction, about
 
 
-def _bearer_token(scope: dict[str, Any]) -> str:
+def _bearer_token(scope: Mapping[str, Any]) -> str:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             text = value.decode("latin-1")
@@ -47,7 +49,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             return
         self.sent: set[int] = set()
         self.cancels_sent: set[int] = set()
-        self.stamp = None
+        self.stamp: datetime | None = None
         self.mailbox: hub.Mailbox | None = None
         self.pusher: asyncio.Task | None = None
         # Spooled messages wait here and are applied in batches (with the other workers'
@@ -200,9 +202,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 specs = await database_sync_to_async(worker_runs.pending_runs)(
                     self.worker, self.sent
                 )
-                for spec in specs:
-                    self.sent.add(spec.run_id)
-                    await self.send_json({"type": protocol.RUN, "run": spec.to_dict()})
+                for run_spec in specs:
+                    self.sent.add(run_spec.run_id)
+                    await self.send_json({"type": protocol.RUN, "run": run_spec.to_dict()})
                 cancels = await database_sync_to_async(worker_runs.runs_to_cancel)(
                     self.worker, self.cancels_sent
                 )

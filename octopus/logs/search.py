@@ -48,7 +48,7 @@ class ILike(Lookup):
 
     lookup_name = "ilike"
 
-    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]

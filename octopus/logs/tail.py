@@ -91,7 +91,8 @@ def read_step(run_id: int, after: int, limit: int) -> Step:
     step = Step(status, last=after)
     if status is None:
         return step
-    frames, fragments = step.frames, []
+    frames = step.frames
+    fragments: list[str] = []
     expected, size = after + 1, 0
 
     def flush() -> None:
@@ -140,7 +141,7 @@ def _json(message: dict[str, Any]) -> str:
 
 
 # JSON for a string (quotes and escapes; non-ASCII kept as is), in C.
-_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json_text = json.encoder.encode_basestring
 # '"stream","level",' for each kind letter.
 _KIND_JSON = {kind: f'"{stream}","{level}",' for kind, (stream, level) in STREAM_LEVEL.items()}
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
@@ -74,12 +76,13 @@ def _last_worker_by_job(job_ids: set[int]) -> dict[int, int]:
 def moments_runs_become_due(now: datetime, limit: int = 1000) -> list[datetime]:
     """The next moments at which queued runs become due (firings queued ahead, retries
     waiting out a backoff), soonest first."""
-    return list(
+    moments = (
         Run.objects.filter(state=RunState.QUEUED, not_before__gt=now)
         .order_by("not_before")
         .values_list("not_before", flat=True)
         .distinct()[:limit]
     )
+    return cast(list[datetime], list(moments))  # none is null: not_before__gt
 
 
 def _set_waiting_reason(
@@ -168,14 +171,16 @@ def assign_queued_runs() -> int:
     return len(handed)
 
 
-def _waiting_jobs(ready: QuerySet[Run]) -> list[dict]:
+def _waiting_jobs(ready: QuerySet[Run]) -> list[Mapping[str, Any]]:
     """Per job with runs ready to go: its first such run, and how many are firings."""
     firings = Count("id", filter=Q(trigger=Trigger.SCHEDULE))
     rows = ready.values("job_id").annotate(first=Min("id"), firings=firings)
     return list(rows.order_by("first")[:BATCH])
 
 
-def _skip_firings_of_busy_jobs(waiting: list[dict], jobs: dict[int, Job], now: datetime) -> int:
+def _skip_firings_of_busy_jobs(
+    waiting: list[Mapping[str, Any]], jobs: dict[int, Job], now: datetime
+) -> int:
     """The `skip` rule, settled when a firing is due: a firing of a skip job is skipped if
     another run of the job is active then (in flight, queued, or waiting to retry); of
     several firings due at once, the earliest is kept. Firings queued ahead reach here at
@@ -196,6 +201,7 @@ def _skip_firings_of_busy_jobs(waiting: list[dict], jobs: dict[int, Job], now: d
     for run_id, job_id, trigger, state, scheduled_for in active:
         # Runs read here as queued firings are all due: the ones ahead were left out.
         if trigger == Trigger.SCHEDULE and state == RunState.QUEUED:
+            assert scheduled_for is not None  # set on every scheduled firing
             firings[job_id].append((scheduled_for, run_id))
         else:
             others.setdefault(job_id, run_id)
@@ -251,7 +257,7 @@ def _hand_over(choices: list[tuple[Worker, Run]]) -> list[tuple[Worker, Run]]:
     caller (SQLite: its writer lock), so each UPDATE takes all its runs; a shortfall would
     mean another writer got there, and only the runs really handed are returned."""
     now = timezone.now()
-    groups: dict[tuple[int, str | None, str], list[tuple[Worker, Run]]] = defaultdict(list)
+    groups: dict[tuple[int, str, str], list[tuple[Worker, Run]]] = defaultdict(list)
     for worker, run in choices:
         cursor = run.job.cursor if run.cursor_start is None else run.cursor_start
         command = render_command(run.job.command, run.args, cursor)

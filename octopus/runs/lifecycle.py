@@ -10,7 +10,7 @@ import logging
 import signal as signals
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +18,9 @@ from octopus import events
 from octopus.cluster.wakeups import dispatch_now, wake_dispatcher
 from octopus.jobs.models import Backoff, Concurrency, Job, Routing
 from octopus.runs import sql
+from octopus.runs.dispatch import available_workers
 from octopus.runs.models import ACTIVE_STATES, FAILURE_STATES, Run, RunState, Trigger
+from octopus.runs.placement import eligible_workers
 from octopus_agent import protocol
 
 log = logging.getLogger("octopus.runs")
@@ -28,7 +30,7 @@ IN_FLIGHT = (RunState.DISPATCHED, RunState.RUNNING)
 
 def queue_manual_run(
     job: Job,
-    user: AbstractBaseUser | None,
+    user: User | None,
     args: list[str] | None = None,
     cursor: str | None = None,
     trigger: str = Trigger.MANUAL,
@@ -61,9 +63,6 @@ def queue_manual_run(
             return skipped
     if job.routing == Routing.BROADCAST:
         # One run per matching worker online now, as for a scheduled firing.
-        from octopus.runs.dispatch import available_workers
-        from octopus.runs.placement import eligible_workers
-
         targets = eligible_workers(job, available_workers())
         runs = [Run.objects.create(**fields, fanout_key=w.name) for w in targets]
         if runs:
@@ -247,7 +246,7 @@ class RunAlreadyEnded(Exception):
     """The run has already ended; there is nothing to cancel."""
 
 
-def request_cancel(run: Run, by: AbstractBaseUser | None) -> str:
+def request_cancel(run: Run, by: User | None) -> str:
     """Cancel a run. Return "cancelled" (it had not started: it ended at once) or
     "requested" (it is in flight: its worker is told to stop it and reports the end).
 

@@ -114,7 +114,7 @@ class Run(models.Model):
     @staticmethod
     def ahead_of_their_second(now: datetime) -> Q:
         """Firings the scheduler queued ahead whose second has not come: nothing may
-        happen to them yet, so no rule counts them as active (jobs/scheduler.py)."""
+        happen to them yet, so no rule counts them as active (runs/scheduler.py)."""
         return Q(trigger=Trigger.SCHEDULE, state=RunState.QUEUED, not_before__gt=now)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -39,7 +40,8 @@ class RunFilter:
 
     @classmethod
     def from_query(cls, params: QueryDict) -> RunFilter:
-        f = cls(**{name: params.get(name, "").strip() for name in cls.TEXT_FIELDS})
+        text: dict[str, Any] = {name: params.get(name, "").strip() for name in cls.TEXT_FIELDS}
+        f = cls(**text)
         if f.state not in (*RunState.values, FAILING):
             f.state = ""
         if f.trigger not in Trigger.values:

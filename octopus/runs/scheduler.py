@@ -131,6 +131,7 @@ def queue_ahead(now: datetime) -> list[tuple[datetime, int]]:
     )
     groups: dict[datetime, list[tuple[str, str, datetime]]] = defaultdict(list)
     for firing, schedule, time_zone in soon[:MAX_DUE_PER_TICK]:
+        assert firing is not None  # next_fire_at__gt above
         following = _following_firing(firing, schedule, time_zone)
         if following is not None:  # else the general path settles it at the second
             groups[firing].append((schedule, time_zone, following))

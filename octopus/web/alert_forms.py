@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -44,11 +44,15 @@ class AlertRecipientsForm(forms.Form):
             "alert_level": job.alert_level,
         }
         super().__init__(data, initial=initial)
-        self.fields["channels"].queryset = Channel.objects.order_by("name")
-        self.fields["users"].queryset = (
+        # self.fields holds plain Fields to the type checker; these are declared above.
+        channels = cast(forms.ModelMultipleChoiceField, self.fields["channels"])
+        channels.queryset = Channel.objects.order_by("name")
+        users = cast(forms.ModelMultipleChoiceField, self.fields["users"])
+        users.queryset = (
             get_user_model().objects.filter(is_active=True).exclude(email="").order_by("username")
         )
-        self.fields["alert_level"].choices = Job._meta.get_field("alert_level").choices
+        level = cast(forms.ChoiceField, self.fields["alert_level"])
+        level.choices = Job._meta.get_field("alert_level").choices or ()  # (it has choices)
 
     def recipients(self) -> dict[str, list[int]]:
         channels = sorted(c.pk for c in self.cleaned_data["channels"])

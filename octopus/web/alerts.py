@@ -16,6 +16,7 @@ from octopus.alerts.filters import UNRESOLVED_ONLY, AlertFilter, filtered_alerts
 from octopus.alerts.models import Alert, Channel, DeliveryStatus
 from octopus.web.alert_badge import open_alert_counts
 from octopus.web.alert_forms import AlertFilterForm
+from octopus.web.middleware import LoggedInRequest
 
 
 def _alerts():
@@ -60,7 +61,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     return render(request, "alerts/detail.html", ctx)
 
 
-def _respond(request: HttpRequest, alert_id: int) -> HttpResponse:
+def _respond(request: LoggedInRequest, alert_id: int) -> HttpResponse:
     """The alert's row for htmx, else back to where the button was."""
     if request.htmx:
         alert = get_object_or_404(_alerts(), pk=alert_id)
@@ -70,7 +71,7 @@ def _respond(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @require_role("operator")
-def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_acknowledge(request: LoggedInRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
     with contextlib.suppress(by_hand.AlertNotOpen):  # someone was quicker: nothing to do
         by_hand.acknowledge(alert, request.user, request)
@@ -79,7 +80,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @require_role("operator")
-def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_resolve(request: LoggedInRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
     with contextlib.suppress(by_hand.AlertAlreadyResolved):
         by_hand.resolve(alert, request.user, request)

@@ -17,6 +17,7 @@ from octopus.alerts.models import Channel, ChannelKind, Delivery
 from octopus.alerts.transports import form_class
 from octopus.jobs.models import Job
 from octopus.web.alert_forms import AlertRecipientsForm
+from octopus.web.middleware import LoggedInRequest
 
 
 @require_role("admin")
@@ -86,7 +87,7 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @require_POST
 @require_role("admin")
-def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_test(request: LoggedInRequest, channel_id: int) -> HttpResponse:
     """Queue a test message; the page then follows its delivery (htmx)."""
     channel = get_object_or_404(Channel, pk=channel_id)
     message = alert_messages.test(channel.name, request.user.get_username())

@@ -18,7 +18,7 @@ from octopus.web.templatetags import duration
 
 # The dashboard chart stacks four groups of states, bottom to top.
 GROUPS = ("succeeded", "failed", "other", "active")
-GROUP_OF = {
+GROUP_OF: dict[str, str] = {  # keyed by state value (runs' `state` is a plain str)
     RunState.SUCCEEDED: "succeeded",
     **dict.fromkeys(FAILURE_STATES, "failed"),
     **dict.fromkeys(ACTIVE_STATES, "active"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from octopus.web import figures
 from octopus.web.charts import day_chart
+from octopus.web.middleware import LoggedInRequest
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: LoggedInRequest) -> HttpResponse:
     rows = figures.PANEL_ROWS
     running = figures.running_runs()
     failing = figures.failing_jobs()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from functools import cache
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -122,8 +123,10 @@ class JobForm(forms.ModelForm):
         self.cloned_from = cloned_from
         self.spec: spec.JobSpec | None = None  # set by a successful clean()
         self._limit_ownership(user)
-        self.fields["target_worker"].queryset = Worker.objects.order_by("name")
-        self.fields["target_worker"].empty_label = _("any matching worker")
+        # self.fields holds plain Fields to the type checker; foreign keys get these.
+        target_worker = cast(forms.ModelChoiceField, self.fields["target_worker"])
+        target_worker.queryset = Worker.objects.order_by("name")
+        target_worker.empty_label = _("any matching worker")
         job = self.instance
         if job.pk:
             self.initial.update(
@@ -141,9 +144,12 @@ class JobForm(forms.ModelForm):
 
         from octopus.accounts.roles import can_admin
 
+        # self.fields holds plain Fields to the type checker; foreign keys get these.
+        group = cast(forms.ModelChoiceField, self.fields["group"])
         if user is None or can_admin(user):
-            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
-            self.fields["group"].queryset = Group.objects.order_by("name")
+            owner = cast(forms.ModelChoiceField, self.fields["owner"])
+            owner.queryset = get_user_model().objects.filter(is_active=True)
+            group.queryset = Group.objects.order_by("name")
             if user is not None and not self.instance.pk:
                 self.initial.setdefault("owner", user.pk)
         else:
@@ -151,10 +157,10 @@ class JobForm(forms.ModelForm):
             # Their own groups, and the job's current one (kept when they save).
             mine = Group.objects.filter(user=user)
             current = Group.objects.filter(pk=self.instance.group_id)
-            self.fields["group"].queryset = (mine | current).distinct().order_by("name")
-        self.fields["group"].empty_label = _("no group")
+            group.queryset = (mine | current).distinct().order_by("name")
+        group.empty_label = _("no group")
         if "owner" in self.fields:
-            self.fields["owner"].empty_label = _("nobody")
+            cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = _("nobody")
 
     def clean_args_text(self) -> list[str]:
         try:
@@ -168,8 +174,9 @@ class JobForm(forms.ModelForm):
         except spec.SpecError as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean() returns cleaned_data
         if self.errors:
             return data  # the fields' own errors say enough
         try:
@@ -192,8 +199,9 @@ class JobForm(forms.ModelForm):
             settings = changes.spec_of(self.cloned_from)
         else:
             settings = dict(spec.DEFAULTS)
-        for name in SPEC_FIELDS_SHOWN:
-            settings[name] = data.get(name)
+        for name in self._meta.fields or ():
+            if name in spec.SPEC_FIELDS:
+                settings[name] = data.get(name)
         worker = data.get("target_worker")
         settings.update(
             target_worker=worker.name if worker else None,
@@ -225,27 +233,7 @@ class JobForm(forms.ModelForm):
         return chosen
 
 
-# Settings the form shows as they are; the rest are text fields of their own.
-SPEC_FIELDS_SHOWN = (
-    "name",
-    "description",
-    "command",
-    "time_zone",
-    "enabled",
-    "routing",
-    "concurrency",
-    "max_parallel",
-    "retries",
-    "retry_backoff",
-    "retry_backoff_kind",
-    "timeout",
-    "heartbeat_timeout",
-    "require_end_marker",
-    "misfire_policy",
-    "run_as",
-    "workdir",
-    "alert_level",
-)
+# The settings the form shows as text fields of their own.
 SPEC_FIELD_ON_FORM = {
     "tags": "tags_text",
     "default_args": "args_text",

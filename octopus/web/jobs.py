@@ -31,6 +31,7 @@ from octopus.runs.models import Run, RunState
 from octopus.web.charts import job_sparkline
 from octopus.web.htmx import navigate
 from octopus.web.job_forms import CursorForm, JobForm, RunNowForm, clone_initial
+from octopus.web.middleware import LoggedInRequest
 from octopus.web.runs import show_new_run
 from octopus.workers.models import Worker
 
@@ -44,7 +45,7 @@ def _job(job_id: int) -> Job:
     )
 
 
-def job_list(request: HttpRequest) -> HttpResponse:
+def job_list(request: LoggedInRequest) -> HttpResponse:
     f = JobFilter.from_query(request.GET)
     page = Paginator(filtered_jobs(f), PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {"page": page, "f": f}
@@ -138,16 +139,16 @@ def job_edit(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
-def job_enable(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_enable(request: LoggedInRequest, job_id: int) -> HttpResponse:
     return _set_enabled(request, job_id, True)
 
 
 @require_POST
-def job_disable(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_disable(request: LoggedInRequest, job_id: int) -> HttpResponse:
     return _set_enabled(request, job_id, False)
 
 
-def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> HttpResponse:
+def _set_enabled(request: LoggedInRequest, job_id: int, enabled: bool) -> HttpResponse:
     """Enable or disable (htmx: answers with the job's refreshed header)."""
     job = _job(job_id)
     check(can_edit_job(request.user, job))
@@ -159,7 +160,7 @@ def _set_enabled(request: HttpRequest, job_id: int, enabled: bool) -> HttpRespon
 
 
 @require_POST
-def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_delete(request: LoggedInRequest, job_id: int) -> HttpResponse:
     job = _job(job_id)
     check(can_edit_job(request.user, job))
     try:
@@ -172,14 +173,14 @@ def job_delete(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
-def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_run_now(request: LoggedInRequest, job_id: int) -> HttpResponse:
     job = _job(job_id)
     check(can_run_job(request.user, job))
     form = RunNowForm(request.POST)
     if not form.is_valid():
         if request.htmx:  # the dialog shows the errors and keeps what was typed
             return render(request, "jobs/_run_now_form.html", {"job": job, "run_form": form})
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("job-detail", job_id=job.pk)
     with transaction.atomic():
         run = queue_manual_run(
@@ -195,7 +196,7 @@ def job_run_now(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
-def job_cursor(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cursor(request: LoggedInRequest, job_id: int) -> HttpResponse:
     """Set the job's cursor by hand (audited: it decides where the next run starts)."""
     job = _job(job_id)
     check(can_edit_job(request.user, job))

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,14 +33,14 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
+def _header(scope: Mapping[str, Any], name: bytes) -> str:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
     return ""
 
 
-def same_origin(scope: dict[str, Any]) -> bool:
+def same_origin(scope: Mapping[str, Any]) -> bool:
     """A browser always sends Origin with a WebSocket; it must be this site (or one listed
     in OCTOPUS_CSRF_TRUSTED_ORIGINS). Clients that are not browsers send none."""
     origin = _header(scope, b"origin")

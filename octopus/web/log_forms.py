@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -53,12 +54,15 @@ class LogSearchForm(forms.Form):
         required=False, max_length=40, label=pgettext_lazy("end of a time range", "To")
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         jobs = Job.objects.order_by("name").values_list("id", "name")
         workers = Worker.objects.order_by("name").values_list("id", "name")
-        self.fields["job"].choices = [("", _("any job")), *jobs]
-        self.fields["worker"].choices = [("", _("any worker")), *workers]
+        # self.fields holds plain Fields to the type checker; these two are declared above.
+        job_field = cast(forms.TypedChoiceField, self.fields["job"])
+        job_field.choices = [("", _("any job")), *jobs]
+        worker_field = cast(forms.TypedChoiceField, self.fields["worker"])
+        worker_field.choices = [("", _("any worker")), *workers]
 
     def _time(self, name: str) -> datetime | None:
         """A time in the viewer's zone ("2026-11-24 10:00"), or a time ago ("2h", "3d")."""
@@ -86,8 +90,9 @@ class LogSearchForm(forms.Form):
     def clean_until(self) -> datetime | None:
         return self._time("until")
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             raise forms.ValidationError(_("“From” must be before “To”."))

@@ -5,9 +5,11 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
 
 from octopus.accounts.models import Profile
 
@@ -16,6 +18,14 @@ from octopus.accounts.models import Profile
 PUBLIC_PREFIXES = ("/login", "/health", "/static/", "/i18n/", "/agent/")
 # The REST API checks its own callers (token or session) on every operation.
 API_PREFIX = "/api/v1/"
+
+
+class LoggedInRequest(HttpRequest):
+    """A page view's request as the type checker sees it (no new behaviour): this
+    middleware lets in only a logged-in user, and django-htmx's adds `htmx`."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 class LoginRequiredMiddleware:

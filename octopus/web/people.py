@@ -15,6 +15,7 @@ from octopus.accounts.models import Profile
 from octopus.accounts.roles import can_admin, check
 from octopus.web import audit as trail
 from octopus.web.account_forms import UserForm, ensure_groups, group_names
+from octopus.web.middleware import LoggedInRequest
 
 User = get_user_model()
 
@@ -95,7 +96,7 @@ def _apply_user_change(request: HttpRequest, target, data: dict) -> None:
         audit.record("user.update", request=request, obj=target, before=before, after=after)
 
 
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: LoggedInRequest) -> HttpResponse:
     check(can_admin(request.user))
     f = trail.AuditFilter.from_query(request.GET)
     page = Paginator(trail.filtered_events(f), 50).get_page(request.GET.get("page"))

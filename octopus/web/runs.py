@@ -16,12 +16,13 @@ from octopus.runs.lifecycle import RunAlreadyEnded, queue_manual_run, request_ca
 from octopus.runs.models import Run, RunState, Trigger
 from octopus.runs.run_filters import FAILING, SINCE, RunFilter, filtered_runs
 from octopus.web.htmx import navigate
+from octopus.web.middleware import LoggedInRequest
 from octopus.workers.models import Worker
 
 PAGE_SIZE = 50
 
 
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: LoggedInRequest) -> HttpResponse:
     f = RunFilter.from_query(request.GET)
     page = Paginator(filtered_runs(f), PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {"page": page, "f": f}
@@ -60,7 +61,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 def _attempts(run: Run) -> dict:
     """The earlier attempts of this run's retry chain, and the next one."""
-    chain = []
+    chain: list[Run] = []
     node = run
     while node.retry_of_id and len(chain) < 50:
         node = Run.objects.get(pk=node.retry_of_id)
@@ -88,7 +89,7 @@ def show_new_run(request: HttpRequest, run: Run) -> HttpResponse:
 
 
 @require_POST
-def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_rerun(request: LoggedInRequest, run_id: int) -> HttpResponse:
     """A new manual run of the same job with the same args and cursor."""
     run = _get_run(run_id)
     check(can_run_job(request.user, run.job))
@@ -104,7 +105,7 @@ def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @require_POST
-def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_cancel(request: LoggedInRequest, run_id: int) -> HttpResponse:
     run = _get_run(run_id)
     check(can_cancel_run(request.user, run))
     try:

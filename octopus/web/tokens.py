@@ -13,6 +13,7 @@ from octopus.accounts import audit
 from octopus.accounts.api_tokens import issue_token, revoke_token
 from octopus.accounts.models import ApiToken
 from octopus.accounts.roles import role_of
+from octopus.web.middleware import LoggedInRequest
 
 
 class TokenForm(forms.Form):
@@ -26,7 +27,7 @@ class TokenForm(forms.Form):
 NEW_TOKEN_KEY = "octopus_new_api_token"
 
 
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: LoggedInRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token, clear = issue_token(request.user, form.cleaned_data["name"].strip())

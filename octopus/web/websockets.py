@@ -6,7 +6,8 @@ from django.urls import path
 
 from octopus.web.live_consumer import JobFollowConsumer, RunLogConsumer
 
+# django-stubs' path() knows views only, not the ASGI apps Channels routes to (as its docs do).
 websocket_routes = [
-    path("ws/runs/<int:run_id>/log", RunLogConsumer.as_asgi()),
-    path("ws/jobs/<int:job_id>/follow", JobFollowConsumer.as_asgi()),
+    path("ws/runs/<int:run_id>/log", RunLogConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/jobs/<int:job_id>/follow", JobFollowConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from octopus.accounts import audit
 from octopus.accounts.roles import can_admin, check
 from octopus.runs.models import Run, RunState
+from octopus.web.middleware import LoggedInRequest
 from octopus.workers.enrollment import create_enrollment_token
 from octopus.workers.models import Worker
 from octopus.workers.tokens import revoke_worker
@@ -18,7 +19,7 @@ from octopus.workers.tokens import revoke_worker
 
 def worker_list(request: HttpRequest) -> HttpResponse:
     workers = list(Worker.objects.order_by("name"))
-    current: dict[int, list[Run]] = defaultdict(list)
+    current: dict[int | None, list[Run]] = defaultdict(list)
     in_flight = Run.objects.filter(state__in=(RunState.DISPATCHED, RunState.RUNNING))
     for run in in_flight.select_related("job").order_by("id")[:500]:
         current[run.worker_id].append(run)
@@ -27,7 +28,7 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workers/list.html", ctx)
 
 
-def worker_enrollment(request: HttpRequest) -> HttpResponse:
+def worker_enrollment(request: LoggedInRequest) -> HttpResponse:
     """Create an enrollment token and show the command that adds a worker."""
     check(can_admin(request.user))
     if request.method != "POST":

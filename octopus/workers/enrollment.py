@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,7 +28,7 @@ class EnrollmentError(Exception):
 
 
 def create_enrollment_token(
-    user: AbstractBaseUser | None,
+    user: User | None,
     uses: int = 1,
     ttl: timedelta = timedelta(hours=24),
     note: str = "",

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from octopus.alerts.models import Alert
-from octopus.link import reports as agent_api
+from octopus.link import reports
 from octopus.runs.models import Run
 from octopus_agent import protocol
 
@@ -22,7 +22,7 @@ def send(run: Run, texts: list[str], first_seq: int = 1) -> None:
     now = time.time()
     lines = [[first_seq + i, now, "stdout", text] for i, text in enumerate(texts)]
     message = {"type": protocol.LOG, "id": first_seq, "run_id": run.id, "lines": lines}
-    agent_api.apply_spooled(run.worker, message)
+    reports.apply_spooled(run.worker, message)
 
 
 @pytest.fixture

@@ -241,7 +241,7 @@ def test_export_then_apply_on_an_empty_server_reproduces_the_jobs(cli: Cli, tmp_
         "create",
         "etl-orders",
         "-c",
-        "etl --from {cursor} {args}",
+        "etl --from yesterday {args}",
         "-s",
         "*/30 9-17 * * 1-5",
         "--tz",
@@ -279,7 +279,7 @@ def test_export_then_apply_on_an_empty_server_reproduces_the_jobs(cli: Cli, tmp_
 
         # Change the file: one job edited, the rest pruned.
         jobs_file.write_text(
-            "jobs:\n- name: etl-orders\n  command: etl --from {cursor} {args}\n"
+            "jobs:\n- name: etl-orders\n  command: etl --from yesterday {args}\n"
             "  schedule: '0 6 * * *'\n"
         )
         dry = other.run("apply", str(jobs_file), "--prune", "--dry-run").stdout

@@ -98,7 +98,10 @@ def test_lines_appear_live_and_can_be_filtered_and_searched(octopus_up: OctopusU
         expect(page.locator("#log .line")).to_have_count(3, timeout=15_000)
         expect(page.locator("#log-status")).to_contain_text("waiting for the next run")
         ui.run_now(short)
-        expect(page.locator("#log .gap.next-run")).to_contain_text("run #")
+        # One divider per run followed: the first run's, then the second's.
+        dividers = page.locator("#log .gap.next-run")
+        expect(dividers).to_have_count(2, timeout=15_000)
+        expect(dividers.last).to_contain_text("run #")
         expect(page.locator("#log .line")).to_have_count(6, timeout=15_000)
         expect(page.locator("#run-link")).to_have_attribute("href", re.compile(r"/runs/\d+/"))
         screenshot(page, "logs-04-follow-job")

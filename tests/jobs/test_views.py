@@ -174,3 +174,27 @@ def test_run_now_on_a_skip_job_with_an_active_run_is_recorded_skipped(
     run = Run.objects.exclude(pk=active.pk).get()
     assert (run.state, run.reason) == ("skipped", f"skipped: run {active.id} still active")
     assert f"skipped: run {active.id} still active" in response.content.decode()
+
+
+def test_saving_the_form_unchanged_leaves_no_audit_entry(client, operator, make_job) -> None:
+    job = make_job("nightly", command="echo hi", owner=operator)
+    client.force_login(operator)
+    assert client.post(f"/jobs/{job.id}/edit/", job_form()).status_code == 302
+    assert not AuditEvent.objects.filter(action="job.update").exists()
+    client.post(f"/jobs/{job.id}/edit/", job_form(retries="2"))
+    event = AuditEvent.objects.get(action="job.update")
+    assert (event.before, event.after) == ({"retries": 0}, {"retries": 2})
+
+
+def test_the_form_keeps_what_it_does_not_show(client, operator, make_job) -> None:
+    job = make_job("nightly", command="echo hi", owner=operator)
+    Job.objects.filter(pk=job.pk).update(retry_backoff_max=99, alert_routing={"channels": [7]})
+    client.force_login(operator)
+    client.post(f"/jobs/{job.id}/edit/", job_form(command="echo new"))
+    job.refresh_from_db()
+    assert (job.command, job.retry_backoff_max, job.alert_routing) == (
+        "echo new",
+        99,
+        {"channels": [7]},
+    )
+    assert job.owner == operator

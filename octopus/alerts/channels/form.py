@@ -4,7 +4,7 @@ when left blank, and the fields kinds share (URLs, e-mail addresses)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import URLValidator, validate_email
@@ -13,8 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from octopus.alerts.models import Channel
 from octopus.alerts.transports import transport_class
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise  # a name of django-stubs only
 
-def url_field(label: str, help_text: str = "") -> forms.URLField:
+
+def url_field(label: _StrOrPromise, help_text: _StrOrPromise = "") -> forms.URLField:
     return forms.URLField(
         label=label,
         max_length=1000,

@@ -37,7 +37,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if lock.acquire(timeout=LOCK_WAIT):
             self._holding = lock
         try:
-            super()._start_transaction_under_autocommit()
+            # A private method of Django's, missing from django-stubs.
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
             self._release_writer()
             raise
@@ -58,12 +59,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         with self._then_release_writer():
-            super()._commit()
+            super()._commit()  # type: ignore[misc]  # private: not in django-stubs
 
     def _rollback(self) -> None:
         with self._then_release_writer():
-            super()._rollback()
+            super()._rollback()  # type: ignore[misc]  # private: not in django-stubs
 
     def _close(self) -> None:
         with self._then_release_writer():
-            super()._close()
+            super()._close()  # type: ignore[misc]  # private: not in django-stubs

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from octopus.alerts.models import Alert
-from octopus.link import reports as agent_api
+from octopus.link import reports
 from octopus.logs.reading import lines_after
 from octopus.runs.models import Run
 from octopus_agent import protocol
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def apply_batch(worker, messages: list[dict]) -> list[int]:
     """One worker's messages applied in one transaction, as its connection's inbox does."""
-    return agent_api.apply_spooled_batches([(worker, messages)])[0]
+    return reports.apply_spooled_batches([(worker, messages)])[0]
 
 
 def dispatch(job, worker, n: int) -> list[Run]:
@@ -143,7 +143,7 @@ def test_several_workers_batches_apply_together(make_job, make_worker) -> None:
     job = make_job(concurrency="allow", max_parallel=10)
     (r1,), (r2,) = dispatch(job, w1, 1), dispatch(job, w2, 1)
     now = time.time()
-    abandon = agent_api.apply_spooled_batches(
+    abandon = reports.apply_spooled_batches(
         [
             (w1, numbered([started(r1, 11, now), finished(r1, 0, now)])),
             (w2, numbered([started(r2, 22, now)])),

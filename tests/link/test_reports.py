@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from octopus.jobs.models import Job
-from octopus.link import reports as agent_api
+from octopus.link import reports
 from octopus.logs.reading import lines_after
 from octopus.runs import worker_runs
 from octopus.runs.command import run_spec
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def apply_batch(worker, messages: list[dict]) -> list[int]:
     """One worker's messages applied in one transaction, as its connection's inbox does."""
-    return agent_api.apply_spooled_batches([(worker, messages)])[0]
+    return reports.apply_spooled_batches([(worker, messages)])[0]
 
 
 @pytest.fixture
@@ -48,9 +48,9 @@ def log_message(run: Run, lines: list[tuple[int, str]], msg_id: int = 1) -> dict
 def test_a_batch_sent_twice_is_stored_once(dispatched) -> None:
     run, worker = dispatched
     message = log_message(run, [(1, "a"), (2, "b")])
-    agent_api.apply_spooled(worker, message)
-    agent_api.apply_spooled(worker, message)
-    agent_api.apply_spooled(worker, log_message(run, [(2, "b"), (3, "c")]))
+    reports.apply_spooled(worker, message)
+    reports.apply_spooled(worker, message)
+    reports.apply_spooled(worker, log_message(run, [(2, "b"), (3, "c")]))
     assert [(line.seq, line.text) for line in lines_after(run)] == [
         (1, "a"),
         (2, "b"),
@@ -85,7 +85,7 @@ def test_lines_spooled_before_an_upgrade_and_blocks_after_are_stored_in_order(
 
 def test_levels_come_from_the_original_format(dispatched) -> None:
     run, worker = dispatched
-    agent_api.apply_spooled(
+    reports.apply_spooled(
         worker,
         log_message(
             run, [(1, "2013/07/04:16:41:00 app_name error Process has exited!"), (2, "plain text")]
@@ -99,7 +99,7 @@ def test_levels_come_from_the_original_format(dispatched) -> None:
 
 def test_a_cursor_line_checkpoints_the_job_at_once(dispatched) -> None:
     run, worker = dispatched
-    agent_api.apply_spooled(
+    reports.apply_spooled(
         worker, log_message(run, [(1, "2026/11/24:10:00:00 etl cursor 2026-11-24T09:59")])
     )
     assert Job.objects.get(pk=run.job_id).cursor == "2026-11-24T09:59"
@@ -107,7 +107,7 @@ def test_a_cursor_line_checkpoints_the_job_at_once(dispatched) -> None:
 
 def test_an_end_line_is_noted(dispatched) -> None:
     run, worker = dispatched
-    agent_api.apply_spooled(worker, log_message(run, [(1, "2026/11/24:10:00:00 etl 120 done")]))
+    reports.apply_spooled(worker, log_message(run, [(1, "2026/11/24:10:00:00 etl 120 done")]))
     run.refresh_from_db()
     assert run.saw_end_marker
 
@@ -115,7 +115,7 @@ def test_an_end_line_is_noted(dispatched) -> None:
 def test_a_huge_line_is_cut_with_a_marker(dispatched, settings) -> None:
     settings.LOG_LINE_MAX_BYTES = 1000
     run, worker = dispatched
-    agent_api.apply_spooled(worker, log_message(run, [(1, "x" * 5000)]))
+    reports.apply_spooled(worker, log_message(run, [(1, "x" * 5000)]))
     (line,) = lines_after(run)
     text = line.text
     assert text.startswith("x" * 1000)
@@ -131,8 +131,8 @@ def test_started_then_finished(dispatched) -> None:
         "pid": 4242,
         "started_at": time.time(),
     }
-    assert agent_api.apply_spooled(worker, started) == []
-    assert agent_api.apply_spooled(worker, started) == []  # sent again after a reconnect
+    assert reports.apply_spooled(worker, started) == []
+    assert reports.apply_spooled(worker, started) == []  # sent again after a reconnect
     finished = {
         "type": protocol.RUN_FINISHED,
         "id": 2,
@@ -143,8 +143,8 @@ def test_started_then_finished(dispatched) -> None:
         "reason": "",
         "finished_at": time.time(),
     }
-    agent_api.apply_spooled(worker, finished)
-    agent_api.apply_spooled(worker, finished)
+    reports.apply_spooled(worker, finished)
+    reports.apply_spooled(worker, finished)
     run.refresh_from_db()
     assert (run.state, run.pid, run.exit_code) == ("succeeded", 4242, 0)
 
@@ -161,7 +161,7 @@ def test_a_start_report_for_a_run_given_away_tells_the_worker_to_abandon_it(
         "pid": 1,
         "started_at": time.time(),
     }
-    assert agent_api.apply_spooled(worker, started) == [run.id]
+    assert reports.apply_spooled(worker, started) == [run.id]
 
 
 def test_runs_to_abandon_after_a_comeback(dispatched) -> None:
