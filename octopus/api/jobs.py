@@ -20,8 +20,7 @@ from octopus.api.errors import ApiError, validation_problems
 from octopus.api.pagination import Page, PageIn, paged
 from octopus.api.params import ObjectId
 from octopus.api.runs import RunOut
-from octopus.jobs import as_code as apply
-from octopus.jobs import changes
+from octopus.jobs import as_code, changes
 from octopus.jobs.models import Job
 from octopus.jobs.spec import SPEC_FIELDS, JobSpec, compact
 from octopus.runs.job_filters import NEVER, JobFilter, filtered_jobs, real_runs, with_next_firing
@@ -224,8 +223,8 @@ def export_jobs(request: HttpRequest):
 )
 def apply_jobs(request: AuthenticatedRequest, payload: ApplyIn):
     try:
-        plan = apply.plan_apply(payload.jobs, payload.prune)
-    except apply.PlanInvalid as exc:
+        plan = as_code.plan_apply(payload.jobs, payload.prune)
+    except as_code.PlanInvalid as exc:
         problems = [
             {
                 "field": f"jobs[{p.index}].{p.field}" if p.index is not None else "prune",
@@ -235,12 +234,12 @@ def apply_jobs(request: AuthenticatedRequest, payload: ApplyIn):
         ]
         first = problems[0]
         raise ApiError(422, f"{first['field']}: {first['message']}", problems) from None
-    refused = apply.refusals(plan, request.user)
+    refused = as_code.refusals(plan, request.user)
     if refused:
         raise ApiError(403, "you may not " + "; ".join(refused), refused)
     if not payload.dry_run and not plan.is_empty:
         try:
-            apply.apply_plan(plan, request.user, request)
+            as_code.apply_plan(plan, request.user, request)
         except changes.InvalidJob as exc:  # a concurrent change since the plan
             raise _invalid(exc.field, str(exc)) from None
     return {

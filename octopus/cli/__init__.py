@@ -46,24 +46,11 @@ def _setup_django(data_dir: Path | None = None, database_url: str | None = None)
 def _migrate() -> None:
     """Migrate, one replica at a time: replicas starting together take turns on a lock."""
     from django.core.management import call_command
-    from django.db import connection
 
-    lock, unlock = {
-        "postgresql": ("SELECT pg_advisory_lock(80570)", "SELECT pg_advisory_unlock(80570)"),
-        "mysql": (
-            "SELECT GET_LOCK('octopus_migrate', 300)",
-            "SELECT RELEASE_LOCK('octopus_migrate')",
-        ),
-    }.get(connection.vendor, ("", ""))
-    if lock:
-        with connection.cursor() as cursor:
-            cursor.execute(lock)
-    try:
+    from octopus.cluster.sql import migration_lock
+
+    with migration_lock():
         call_command("migrate", interactive=False, verbosity=0)
-    finally:
-        if unlock:
-            with connection.cursor() as cursor:
-                cursor.execute(unlock)
 
 
 def _ensure_admin() -> str | None:

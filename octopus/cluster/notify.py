@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from octopus.cluster import sql
+
 log = logging.getLogger("octopus.notify")
 
 CHANNEL = "octopus"
@@ -51,10 +53,7 @@ def announce(kind: str, ident: int | None = None) -> None:
     """Tell every replica (this one included) that something of `kind` happened."""
     if connection.vendor == "postgresql" and Listener.running:
         # The listener of this process hears it too, like every other replica.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps({"kind": kind, "id": ident})]
-            )
+        sql.pg_notify(CHANNEL, json.dumps({"kind": kind, "id": ident}))
     else:
         _deliver(kind, ident)
 
