@@ -12,7 +12,9 @@ Two kinds, by when they are sent:
   its outbox rows) commit or roll back with the change itself. A receiver that raises
   aborts the change, as a direct call would.
 - *After commit* (`run_changed`, `runs_handed_over`, `cancel_requested`, `worker_revoked`):
-  wake-ups, which must not fire before the rows they point at are visible.
+  wake-ups, which must not fire before the rows they point at are visible. They go through
+  `send_after_commit`, or `send` where the sender's own transaction is already over (the
+  dispatcher's hand-over, a revocation).
 
 Receivers take keyword arguments only (Django passes `signal` and `sender` as well).
 """
