@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from octopus.accounts import roles
+from octopus.accounts.audit_filters import AuditFilter, filtered_events
 from octopus.accounts.models import AuditEvent
 from octopus.api.errors import ApiError
 from octopus.api.pagination import Page, PageIn, paged
@@ -39,10 +40,15 @@ class AuditOut(Schema):
 
 
 class AuditFilters(Schema):
-    action: str | None = Field(None, description="e.g. job.update")
+    """The audit page's filters (octopus/accounts/audit_filters.py), by the same names."""
+
+    action: str | None = Field(None, description="e.g. job.update, or job for every job.*")
     actor: str | None = Field(None, description="Username.")
+    object: str | None = Field(None, description="An object's type or id, or part of its name.")
     object_type: str | None = Field(None, description="e.g. job, run, alert")
     object_id: str | None = None
+    start: datetime | None = Field(None, description="At or after this time.")
+    end: datetime | None = Field(None, description="Before this time.")
 
 
 @router.get("/me", response=MeOut, summary="The caller: username and role")
@@ -54,13 +60,5 @@ def me(request: HttpRequest):
 def list_audit(request: HttpRequest, filters: Query[AuditFilters], page: Query[PageIn]):
     if not roles.can_view_audit(request.user):
         raise ApiError(403, "you may not read the audit trail (needs the admin role)")
-    events = AuditEvent.objects.all()
-    if filters.action is not None:
-        events = events.filter(action=filters.action)
-    if filters.actor is not None:
-        events = events.filter(actor_name=filters.actor)
-    if filters.object_type is not None:
-        events = events.filter(object_type=filters.object_type)
-    if filters.object_id is not None:
-        events = events.filter(object_id=filters.object_id)
-    return paged(request, events.order_by("-created", "-id"), page)
+    f = AuditFilter(**filters.model_dump(exclude_none=True))
+    return paged(request, filtered_events(f), page)

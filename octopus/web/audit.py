@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from octopus.accounts.audit_filters import AuditFilter
 from octopus.accounts.models import AuditEvent
 from octopus.runs.run_filters import typed_time
 
@@ -49,41 +49,31 @@ def action_label(action: str) -> str:
 
 
 @dataclass
-class AuditFilter:
+class AuditParams:
+    """The audit page's filter fields, as typed (times in the viewer's time zone)."""
+
     actor: str = ""
     action: str = ""
-    object: str = ""  # type, id or name of the object, e.g. "job", "nightly", "42"
-    start: str = ""  # datetime-local text, in the viewer's time zone
+    object: str = ""
+    start: str = ""  # datetime-local text
     end: str = ""
 
     @classmethod
-    def from_query(cls, params: QueryDict) -> AuditFilter:
+    def from_query(cls, params: QueryDict) -> AuditParams:
         return cls(**{name: params.get(name, "").strip() for name in cls.__dataclass_fields__})
 
     @property
     def active(self) -> bool:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
 
-
-def filtered_events(f: AuditFilter) -> QuerySet:
-    events = AuditEvent.objects.order_by("-created", "-id")
-    if f.actor:
-        events = events.filter(actor_name__icontains=f.actor)
-    if f.action:
-        # "job" matches every job.* action; "job.update" just that one.
-        events = events.filter(Q(action=f.action) | Q(action__startswith=f"{f.action}."))
-    if f.object:
-        events = events.filter(
-            Q(object_type__iexact=f.object)
-            | Q(object_id=f.object)
-            | Q(object_repr__icontains=f.object)
+    def to_filter(self) -> AuditFilter:
+        return AuditFilter(
+            actor=self.actor,
+            action=self.action,
+            object=self.object,
+            start=typed_time(self.start),
+            end=typed_time(self.end),
         )
-    start, end = typed_time(f.start), typed_time(f.end)
-    if start:
-        events = events.filter(created__gte=start)
-    if end:
-        events = events.filter(created__lt=end)
-    return events
 
 
 def known_actions() -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from octopus.accounts import audit
+from octopus.accounts.audit_filters import filtered_events
 from octopus.accounts.models import Profile
 from octopus.accounts.roles import can_admin, check
 from octopus.web import audit as trail
@@ -98,8 +99,8 @@ def _apply_user_change(request: HttpRequest, target, data: dict) -> None:
 
 def audit_trail(request: LoggedInRequest) -> HttpResponse:
     check(can_admin(request.user))
-    f = trail.AuditFilter.from_query(request.GET)
-    page = Paginator(trail.filtered_events(f), 50).get_page(request.GET.get("page"))
+    f = trail.AuditParams.from_query(request.GET)
+    page = Paginator(filtered_events(f.to_filter()), 50).get_page(request.GET.get("page"))
     rows = [(e, trail.action_label(e.action), trail.changes(e)) for e in page]
     ctx = {"page": page, "f": f, "rows": rows}
     if request.htmx and request.htmx.target == "audit-results":

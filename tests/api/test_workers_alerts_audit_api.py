@@ -75,3 +75,20 @@ def test_only_an_admin_reads_the_audit_trail(api_as, admin_user, operator, viewe
     assert [e["action"] for e in events["items"]] == ["job.delete", "job.create"]
     only = api.get("/audit", actor="oscar").json()["items"]
     assert [(e["actor"], e["after"]) for e in only] == [("oscar", {"name": "x"})]
+
+
+def test_the_audit_api_filters_as_the_audit_page_does(api_as, admin_user, make_job) -> None:
+    job = make_job("nightly")
+    audit.record("job.update", actor=admin_user, obj=job, before={"a": 1}, after={"a": 2})
+    audit.record("run.manual", actor=admin_user, obj=job, after={"run": 1})
+    audit.record("user.login_failed", after={"username": "mallory"})
+    api = api_as(admin_user)
+
+    def actions(**params) -> list[str]:
+        return [e["action"] for e in api.get("/audit", **params).json()["items"]]
+
+    assert actions(action="job") == ["job.update"]  # a family: every job.* action
+    assert actions(object="nightly") == ["run.manual", "job.update"]  # part of its name
+    assert actions(object_type="job", object_id=str(job.pk)) == ["run.manual", "job.update"]
+    assert actions(start="2999-01-01T00:00:00Z") == []
+    assert len(actions(end="2999-01-01T00:00:00Z")) == AuditEvent.objects.count()
