@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from octopus.accounts.models import AuditEvent
+from octopus.lib.times import as_utc
 
 
 @dataclass
@@ -39,7 +40,7 @@ def filtered_events(f: AuditFilter) -> QuerySet[AuditEvent]:
     if f.object_id:
         events = events.filter(object_id=f.object_id)
     if f.start:
-        events = events.filter(created__gte=f.start)
+        events = events.filter(created__gte=as_utc(f.start))
     if f.end:
-        events = events.filter(created__lt=f.end)
+        events = events.filter(created__lt=as_utc(f.end))
     return events

@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from octopus.lib.times import typed_time
 from octopus.runs.models import FAILURE_STATES, Run, RunState, Trigger
 
 SINCE = {
@@ -53,21 +53,6 @@ class RunFilter:
     @property
     def active(self) -> bool:
         return any(getattr(self, name) for name in self.TEXT_FIELDS)
-
-
-def typed_time(text: str) -> datetime | None:
-    """A time typed in a datetime-local field, read in the viewer's (active) time zone."""
-    if not text:
-        return None
-    try:
-        value = parse_datetime(text)
-    except ValueError:
-        return None
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_current_timezone())
-    return value
 
 
 def filtered_runs(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from octopus.accounts.audit_filters import AuditFilter
 from octopus.accounts.models import AuditEvent
-from octopus.runs.run_filters import typed_time
+from octopus.lib.times import typed_time
 
 # What each action code means, for people; the code stays visible beside it.
 ACTION_LABELS = {

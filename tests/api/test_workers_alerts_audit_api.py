@@ -92,3 +92,17 @@ def test_the_audit_api_filters_as_the_audit_page_does(api_as, admin_user, make_j
     assert actions(object_type="job", object_id=str(job.pk)) == ["run.manual", "job.update"]
     assert actions(start="2999-01-01T00:00:00Z") == []
     assert len(actions(end="2999-01-01T00:00:00Z")) == AuditEvent.objects.count()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0233-06-01T07:50:38+17:29", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_an_audit_time_at_the_edge_of_the_calendar_is_no_server_error(
+    api_as, admin_user, moment
+) -> None:
+    audit.record("job.create", actor=admin_user, after={"name": "x"})
+    api = api_as(admin_user)
+    for params in ({"start": moment}, {"end": moment}):
+        response = api.get("/audit", **params)
+        assert response.status_code == 200, (params, response.text)
