@@ -80,6 +80,9 @@ class Agent:
             self.labels = sorted(set(self.labels) | set(await detect_runtimes()))
         self.spool.forget_seen_before(time.time() - SEEN_RUNS_KEPT)
         log.info("worker %s starting, labels: %s", self.config.name, ",".join(self.labels))
+        for name in self.config.pass_env:
+            if name not in os.environ:
+                log.warning("--pass-env %s: not set here, so jobs do not get it", name)
         side_tasks = {
             asyncio.create_task(self._link_loop(), name="link"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
@@ -172,6 +175,8 @@ class Agent:
             on_start=partial(self._on_started, spec.run_id),
             on_lines=partial(self._on_lines, spec.run_id),
             window=self.window,
+            worker_name=self.config.name,
+            pass_env=self.config.pass_env,
         )
         self.executions[spec.run_id] = execution
         self.run_tasks[spec.run_id] = asyncio.create_task(

@@ -62,6 +62,15 @@ from octopus_agent.enrollment import EnrollmentFailed, enroll, saved_token
     help="Output waiting for the (connected) server beyond this slows the jobs' output to "
     "the server's pace; 0: never.",
 )
+@click.option(
+    "--pass-env",
+    "pass_env",
+    multiple=True,
+    metavar="NAME",
+    help="Give jobs this variable of the agent's environment (repeatable, or "
+    "OCTOPUS_AGENT_PASS_ENV=NAME1,NAME2). Of the rest they get only PATH, HOME, USER, "
+    "LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR.",
+)
 @click.option("--no-detect-runtimes", is_flag=True, help="Do not probe for language runtimes.")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(
@@ -75,6 +84,7 @@ def main(
     drain_timeout: float,
     spool_max_mb: int,
     output_window_kb: int,
+    pass_env: tuple[str, ...],
     no_detect_runtimes: bool,
     log_level: str,
 ) -> None:
@@ -105,6 +115,8 @@ def main(
         spool_max_bytes=spool_max_mb * 2**20,
         output_window_bytes=output_window_kb * 1024,
         detect_runtimes=not no_detect_runtimes,
+        # Each value may name several, comma separated (as OCTOPUS_AGENT_PASS_ENV does).
+        pass_env=[name.strip() for value in pass_env for name in value.split(",") if name.strip()],
     )
     asyncio.run(_serve(config))
 

@@ -33,6 +33,9 @@ class Config:
     spool_max_bytes: int = SPOOL_MAX_BYTES
     output_window_bytes: int = OUTPUT_WINDOW_BYTES
     detect_runtimes: bool = True
+    # Variables of the agent's own environment its jobs also get, beyond the allowlist
+    # (octopus_agent/executor.py: ALLOWED_ENV).
+    pass_env: list[str] = field(default_factory=list)
 
     @property
     def servers(self) -> list[str]:

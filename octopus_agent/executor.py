@@ -12,7 +12,7 @@ import os
 import pwd
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,11 @@ from octopus_agent.window import OutputWindow
 READ_CHUNK = 64 * 1024
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 PIPE_DRAIN = 5.0  # seconds to keep reading after the shell exits (children may hold pipes)
+# All a job gets of the agent's own environment, besides what the worker's operator names
+# (--pass-env). The rest (the worker token; under `octopus up` the server's settings and
+# secrets too) never reaches a job.
+ALLOWED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", "TMPDIR")
+ALLOWED_ENV_PREFIX = "LC_"
 
 LineCallback = Callable[[int, float, str, str], None]  # seq, ts, stream, text
 # first seq, ts, stream, texts: lines read together (seqs first, first + 1, ...)
@@ -141,6 +146,32 @@ def _account_kwargs(run_as: str) -> tuple[dict[str, Any], dict[str, str]] | str:
     return kwargs, env
 
 
+def job_environment(
+    spec_env: Mapping[str, str],
+    account_env: Mapping[str, str] | None = None,
+    worker_name: str = "",
+    pass_env: Iterable[str] = (),
+    agent_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A job's environment, made rather than inherited. Later sources win: the allowlist of
+    the agent's environment, the variables its operator passes, the `run_as` account's
+    HOME/USER/LOGNAME/SHELL, the spec's env (the job's env, then the run's OCTOPUS_*
+    variables, as the server puts them), and last OCTOPUS_WORKER, which the job cannot fake."""
+    if agent_env is None:
+        agent_env = os.environ
+    env = {
+        name: value
+        for name, value in agent_env.items()
+        if name in ALLOWED_ENV or name.startswith(ALLOWED_ENV_PREFIX)
+    }
+    env.update({name: agent_env[name] for name in pass_env if name in agent_env})
+    env.update(account_env or {})
+    env.update(spec_env)
+    if worker_name:
+        env["OCTOPUS_WORKER"] = worker_name
+    return env
+
+
 class Execution:
     """One run of one command. Call `run()` once; `cancel()` may be called any time."""
 
@@ -152,8 +183,12 @@ class Execution:
         on_start: Callable[[int], None] | None = None,
         on_lines: LinesCallback | None = None,
         window: OutputWindow | None = None,
+        worker_name: str = "",
+        pass_env: Iterable[str] = (),
     ) -> None:
         self.spec = spec
+        self.worker_name = worker_name  # given to the job as OCTOPUS_WORKER
+        self.pass_env = tuple(pass_env)  # names of agent variables the job also gets
         self.window = window
         self.held_back = 0  # readers waiting for room in the output window
         self.on_line = on_line
@@ -204,7 +239,7 @@ class Execution:
                 protocol.OUTCOME_START_FAILED,
                 reason=f"could not start: working directory {spec.workdir!r} does not exist",
             )
-        env = {**os.environ, **account_env, **spec.env}
+        env = job_environment(spec.env, account_env, self.worker_name, self.pass_env)
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 "/bin/sh",
