@@ -71,7 +71,9 @@ class ServerProcess:
 class LocalWorker:
     """The real agent, as a child process talking to the server over the worker protocol."""
 
-    def __init__(self, server_url: str, token: str, name: str, data_dir: Path) -> None:
+    def __init__(
+        self, server_url: str, token: str, name: str, data_dir: Path, umask: int = -1
+    ) -> None:
         self.argv = [
             sys.executable,
             "-m",
@@ -86,11 +88,16 @@ class LocalWorker:
             "10",
         ]
         self.env = {**os.environ, "OCTOPUS_AGENT_TOKEN": token}
+        # The server's own umask keeps its files private; the agent keeps its files private
+        # itself, and its jobs must get the umask `octopus up` was started with (-1: as is).
+        self.umask = umask
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         # Own session: Ctrl-C reaches only `octopus up`, which then drains the worker itself.
-        self.proc = subprocess.Popen(self.argv, env=self.env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, env=self.env, start_new_session=True, umask=self.umask
+        )
 
     def stop(self, timeout: float = 20) -> None:
         if self.proc is None or self.proc.poll() is not None:

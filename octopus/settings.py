@@ -9,6 +9,7 @@ from pathlib import Path
 
 from octopus.lib.dburl import parse_database_url
 from octopus.lib.duration import parse_duration
+from octopus.lib.private_files import SECRET_KEY_FILE, private_dir, write_private
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -50,13 +51,12 @@ def _secret_key() -> str:
     key = envsecret("OCTOPUS_SECRET_KEY")
     if key:
         return key
-    path = DATA_DIR / "secret_key"
+    path = DATA_DIR / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(DATA_DIR)  # 0700: it holds the database and this key
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)  # 0600 from the start
     return key
 
 

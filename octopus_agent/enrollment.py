@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import cast
 
 import httpx
+
+from octopus_agent.private_files import private_dir, tighten, write_private
 
 TOKEN_FILE = "token"
 
@@ -18,16 +19,16 @@ class EnrollmentFailed(Exception):
 
 def saved_token(data_dir: Path) -> str | None:
     path = data_dir / TOKEN_FILE
-    return path.read_text().strip() if path.exists() else None
+    if not path.exists():
+        return None
+    tighten(path)  # saved before tokens were kept private, or copied in by hand
+    return path.read_text().strip()
 
 
 def save_token(data_dir: Path, token: str) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / TOKEN_FILE
+    private_dir(data_dir)
     # Created 0600 from the start: the token never sits readable by others.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
+    write_private(data_dir / TOKEN_FILE, token + "\n")
 
 
 def enroll(server: str, enrollment_token: str, name: str, data_dir: Path) -> str:

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from octopus_agent.private_files import private_dir, private_sqlite
+
 log = logging.getLogger("octopus_agent.spool")
 
 SCHEMA = """
@@ -38,7 +40,9 @@ class SpoolFull(Exception):
 
 class Spool:
     def __init__(self, path: Path, max_bytes: int = 1024 * 1024 * 1024) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The agent's data directory 0700 and the outbox 0600: job output is nobody else's.
+        private_dir(path.parent)
+        private_sqlite(path)
         self.path = path
         self.max_bytes = max_bytes
         # isolation_level=None: we open transactions ourselves, one per append.

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from octopus.lib import private_files
+
 # Options the server-side commands share.
 data_dir_option = click.option(
     "--data-dir",
@@ -33,6 +35,8 @@ database_url_option = click.option(
 
 
 def _setup_django(data_dir: Path | None = None, database_url: str | None = None) -> None:
+    # Before anything is written: the database, the key and their companions are private.
+    private_files.restrict_umask()
     if data_dir is not None:
         os.environ["OCTOPUS_DATA_DIR"] = str(data_dir)
     if database_url:
@@ -41,6 +45,19 @@ def _setup_django(data_dir: Path | None = None, database_url: str | None = None)
     import django
 
     django.setup()
+
+
+def _private_data_dir(*also: Path) -> None:
+    """Tighten what is already in the data directory (written before Octopus kept it
+    private, or by hand): the directory 0700; the key, the SQLite database and its
+    companions (and `also`) without group or other access, each with one warning."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    sqlite = database["ENGINE"] == "octopus.lib.sqlite_backend"
+    private_files.tighten_data_dir(
+        settings.DATA_DIR, Path(database["NAME"]) if sqlite else None, *also
+    )
 
 
 def _migrate() -> None:
@@ -96,15 +113,17 @@ def up(data_dir: Path, host: str, port: int, worker_name: str) -> None:
     """Everything on this machine: server, scheduler, monitor and one local worker (SQLite)."""
     from octopus import runner
 
+    job_umask = private_files.restrict_umask()  # the local worker's jobs get this one back
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=private_files.DIR_MODE, parents=True, exist_ok=True)
     _setup_django(data_dir)
+    _private_data_dir(data_dir / "agent")  # the agent tightens what is inside itself
     _migrate()
     password = _ensure_admin()
     token = _local_worker_token(worker_name)
     server = runner.ServerProcess(host, port)
     server.start()
-    worker = runner.LocalWorker(server.url, token, worker_name, data_dir / "agent")
+    worker = runner.LocalWorker(server.url, token, worker_name, data_dir / "agent", job_umask)
     worker.start()
     _banner(server.url, data_dir, password)
     try:
@@ -138,6 +157,7 @@ def server(data_dir: Path, database_url: str, host: str, port: int) -> None:
     from octopus import runner
 
     _setup_django(data_dir.resolve(), database_url)
+    _private_data_dir()
     _migrate()
     password = _ensure_admin()
     srv = runner.ServerProcess(host, port)
