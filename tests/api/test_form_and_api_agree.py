@@ -40,3 +40,22 @@ def test_the_form_and_the_api_refuse_the_same_jobs_alike(
     if page is not None:
         assert message in page.content.decode()
     assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"retries": str(2**31)}, "retries"),
+        ({"timeout": str(2**40)}, "timeout"),
+        ({"target_labels_text": "x" * 100}, "target_labels_text"),
+        ({"command": "echo " + "x" * 1_000_000}, "command"),
+    ],
+)
+def test_the_form_refuses_what_the_api_refuses(client, operator, fields, field) -> None:
+    """A job the page saved but the API refused got 422 on every PATCH and broke export →
+    apply for the whole file."""
+    client.force_login(operator)
+    response = client.post("/jobs/new/", job_form(**fields))
+    assert response.status_code == 200  # the form again, with the error on the field
+    assert field in response.context["form"].errors, response.context["form"].errors
+    assert not Job.objects.exists()
