@@ -215,9 +215,18 @@ for _command in (
 @main.command(name="enrollment-token")
 @click.option("--uses", default=1, show_default=True, help="How many workers it may enroll.")
 @click.option("--hours", default=24, show_default=True, help="How long it stays valid.")
+@click.option(
+    "--reenroll",
+    metavar="NAME",
+    default="",
+    help="Re-enroll this existing worker (a reinstalled machine, a lost or revoked token): "
+    "the token gives it a new token once, and enrolls nothing else.",
+)
 @data_dir_option
 @database_url_option
-def enrollment_token(uses: int, hours: int, data_dir: Path, database_url: str) -> None:
+def enrollment_token(
+    uses: int, hours: int, reenroll: str, data_dir: Path, database_url: str
+) -> None:
     """Create an enrollment token for new workers (`octopus worker --enroll TOKEN`)."""
     from datetime import timedelta
 
@@ -225,13 +234,20 @@ def enrollment_token(uses: int, hours: int, data_dir: Path, database_url: str) -
     _migrate()
     from octopus.accounts import audit
     from octopus.workers.enrollment import create_enrollment_token
+    from octopus.workers.models import Worker
 
+    worker = None
+    if reenroll:
+        worker = Worker.objects.filter(name=reenroll).first()
+        if worker is None:
+            raise click.ClickException(f"no worker named {reenroll!r}")
     row, token = create_enrollment_token(
-        None, uses=uses, ttl=timedelta(hours=hours), note="created with the CLI"
+        None, uses=uses, ttl=timedelta(hours=hours), note="created with the CLI", reenroll=worker
     )
-    audit.record(
-        "worker.enrollment_token", after={"prefix": row.prefix, "uses": uses, "via": "cli"}
-    )
+    after = {"prefix": row.prefix, "uses": row.uses_left, "via": "cli"}
+    if worker is not None:
+        after["reenroll"] = worker.name
+    audit.record("worker.enrollment_token", after=after)
     click.echo(token)
 
 

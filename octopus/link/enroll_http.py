@@ -21,8 +21,20 @@ def enroll_worker(request: HttpRequest) -> JsonResponse:
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": "expected JSON with enrollment_token and name"}, status=400)
     try:
-        worker, worker_token = enroll(token, name, str(body.get("hostname", "")))
+        done = enroll(token, name, str(body.get("hostname", "")))
     except EnrollmentError as exc:
+        audit.record(
+            "worker.enroll_refused", request=request, after={"name": name, "why": exc.message}
+        )
         return JsonResponse({"error": exc.message}, status=exc.status)
-    audit.record("worker.enroll", request=request, obj=worker, after={"name": worker.name})
-    return JsonResponse({"worker_token": worker_token, "name": worker.name})
+    if done.reenrolled:
+        audit.record(
+            "worker.reenroll",
+            request=request,
+            obj=done.worker,
+            before={"token": done.old_fingerprint},
+            after={"token": done.new_fingerprint},
+        )
+    else:
+        audit.record("worker.enroll", request=request, obj=done.worker, after={"name": name})
+    return JsonResponse({"worker_token": done.token, "name": done.worker.name})

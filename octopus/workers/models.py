@@ -12,6 +12,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def fingerprint(token_hash: str) -> str:
+    """What the audit trail shows of a token: enough to tell two apart, nothing to use."""
+    return token_hash[:12] if token_hash else "none"
+
+
 class WorkerState(models.TextChoices):
     ONLINE = "online", _("Online")
     DRAINING = "draining", _("Draining")
@@ -57,6 +62,9 @@ class EnrollmentToken(models.Model):
     expires_at = models.DateTimeField()
     uses_left = models.PositiveIntegerField(default=1)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Empty: enrolls new workers only. A name: an admin's deliberate re-enrollment of that
+    # existing worker (a reinstalled machine, a lost token), and nothing else.
+    reenroll_worker = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created"]
