@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
@@ -67,11 +68,18 @@ class UserForm(forms.Form):
                 )
         return names
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data.get("password", "")
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
         if password:
-            password_validation.validate_password(password, self.user)
-        return password
+            # A new user is checked as the user it will be: a password like the user name
+            # is refused (Django's similarity rule needs the user to compare with).
+            user = self.user or get_user_model()(username=data.get("username", ""))
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
 
 def group_names(user) -> str:
