@@ -38,8 +38,18 @@ class ApiTokenAuth(HttpBearer):
         return user
 
 
+class LoginSessionAuth(SessionAuth):
+    """The browser's login session; writes need the CSRF token. Nobody logged in: not
+    authenticated (401), before any CSRF check (which would answer 403)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 def api_auth() -> list:
-    return [ApiTokenAuth(), SessionAuth(csrf=True)]
+    return [ApiTokenAuth(), LoginSessionAuth(csrf=True)]
 
 
 def docs_access(view: Callable) -> Callable:

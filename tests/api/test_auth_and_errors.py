@@ -32,6 +32,18 @@ def test_every_operation_refuses_an_anonymous_caller(client) -> None:
         assert response.json()["error"] == "authentication required"
 
 
+def test_an_anonymous_write_hears_401_not_a_csrf_refusal() -> None:
+    """A browser's CSRF rule is for sessions: a caller with neither token nor session is
+    simply not authenticated (as a real client sees it: CSRF checks on)."""
+    anonymous = Client(enforce_csrf_checks=True)
+    for method, path in every_operation():
+        if method in ("GET", "HEAD"):
+            continue
+        response = anonymous.generic(method, path, "{}", content_type="application/json")
+        assert response.status_code == 401, (method, path, response.content)
+        assert response.json()["error"] == "authentication required"
+
+
 def test_every_operation_declares_the_security_schemes() -> None:
     schema = api.get_openapi_schema()
     for path, methods in schema["paths"].items():
