@@ -40,3 +40,24 @@ def test_percent_zero_zero_in_a_json_command_is_fine(client, admin_user) -> None
     )
     assert response.status_code == 201, response.content
     assert Job.objects.get().command == "printf %005d 42"
+
+
+def test_a_nul_in_an_alert_routing_key_is_refused_on_change_and_apply(
+    client, admin_user, make_job
+) -> None:
+    # PostgreSQL's jsonb refuses \u0000: the spec refuses it first, on every database.
+    job = make_job("routed", alert_routing={"channels": [1]})
+    client.force_login(admin_user)
+    routing = '{"alert_routing": {"chan\\u0000nels": [1]}}'
+    response = client.patch(f"/api/v1/jobs/{job.id}", routing, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "alert_routing"
+    applied = client.post(
+        "/api/v1/jobs/apply",
+        '{"jobs": [{"name": "routed", "command": "echo hi", ' + routing[1:-1] + "}]}",
+        content_type="application/json",
+    )
+    assert applied.status_code == 422
+    assert "must not contain NUL" in applied.json()["detail"][0]["message"]
+    job.refresh_from_db()
+    assert job.alert_routing == {"channels": [1]}

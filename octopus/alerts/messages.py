@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from octopus.alerts.models import Alert
 
 DETAIL_LIMIT = 1000  # characters of detail in a message; chat robots cap message size
+PREFIX = "[Octopus] "  # every title's start: Octopus's own words, the rest quotes jobs and runs
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def opened(alert: Alert) -> Message:
         lines.append(f"Count: {alert.count}")
     return Message(
         event="opened",
-        title=f"[Octopus] {alert.title}",
+        title=f"{PREFIX}{alert.title}",
         lines=tuple(lines),
         url=alert_url(alert),
         alert=alert.to_dict(),
@@ -93,7 +94,7 @@ def summary(alert: Alert, new: int) -> Message:
     )
     return Message(
         event="summary",
-        title=f"[Octopus] Still happening (x{alert.count}): {alert.title}",
+        title=f"{PREFIX}Still happening (x{alert.count}): {alert.title}",
         lines=tuple(lines),
         url=alert_url(alert),
         alert=alert.to_dict(),
@@ -112,7 +113,7 @@ def recovery(alerts: Iterable[Alert], reason: str) -> Message:
         )
     return Message(
         event="recovery",
-        title=f"[Octopus] Recovered: {newest.subject}",
+        title=f"{PREFIX}Recovered: {newest.subject}",
         lines=tuple(lines),
         url=alert_url(newest),
         alert=newest.to_dict(),
@@ -123,6 +124,6 @@ def recovery(alerts: Iterable[Alert], reason: str) -> Message:
 def test(channel_name: str, by: str) -> Message:
     return Message(
         event="test",
-        title=f"[Octopus] Test message for channel {channel_name}",
+        title=f"{PREFIX}Test message for channel {channel_name}",
         lines=(f"Sent by {by} from the channel page. If you read this, the channel works.",),
     )

@@ -59,4 +59,4 @@ def ack_alert(client: Client, as_json: bool, alert_id: int) -> None:
     if as_json:
         print_json(alert)
     else:
-        out.print(f"Alert {alert_id} acknowledged by {alert['acknowledged_by']}.")
+        out.print(f"Alert {alert_id} acknowledged by {alert['acknowledged_by']}.", markup=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -25,7 +26,12 @@ TIMEOUT = 30.0  # seconds; a long poll adds its own wait on top
 
 
 class CliError(click.ClickException):
-    """Printed as `Error: <message>`; exit status 1."""
+    """Printed as `Error: <message>`, or with --json as {"error": message, "detail": detail}
+    (the server's detail, if any); exit status 1."""
+
+    def __init__(self, message: str, detail: Any = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def config_path() -> Path:
@@ -111,15 +117,16 @@ class Client:
             raise CliError(
                 f"the server refused the token: {message}. Make a token on "
                 f"{self.url}/account/tokens/ and pass it with --token, OCTOPUS_TOKEN or "
-                "`octopus login`."
+                "`octopus login`.",
+                detail,
             )
         if status == 403:
-            raise CliError(f"not allowed: {message}")
+            raise CliError(f"not allowed: {message}", detail)
         if status == 422 and isinstance(detail, list) and detail:
             raise InvalidInput(detail)
         if status >= 500:
-            raise CliError(f"the server failed ({status}: {message}); see its log")
-        raise CliError(message)
+            raise CliError(f"the server failed ({status}: {message}); see its log", detail)
+        raise CliError(message, detail)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
@@ -171,7 +178,7 @@ class InvalidInput(CliError):
     def __init__(self, problems: list[dict[str, Any]]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p.get('field')}: {p.get('message')}" for p in problems)
-        super().__init__(f"invalid input:\n{lines}")
+        super().__init__(f"invalid input:\n{lines}", problems)
 
 
 class Unreachable(CliError):
@@ -200,14 +207,30 @@ def make_client(url: str | None, token: str | None) -> Client:
     return Client(url, token)
 
 
+def print_error_json(exc: click.ClickException) -> None:
+    """An error as scripts read it (--json): {"error": sentence, "detail": more or null} on
+    stderr, the shape of the API's own errors."""
+    error = {"error": exc.format_message(), "detail": getattr(exc, "detail", None)}
+    sys.stderr.write(json.dumps(error, ensure_ascii=False) + "\n")
+
+
 def api_command(func: Callable) -> Callable:
-    """Give a command --url, --token and --json, and pass it `client` and `as_json`."""
+    """Give a command --url, --token and --json, and pass it `client` and `as_json`. With
+    --json, an error is printed as JSON (print_error_json) instead of `Error: …`."""
 
     @click.option("--url", envvar="OCTOPUS_URL", help="Server URL [env OCTOPUS_URL].")
     @click.option("--token", envvar="OCTOPUS_TOKEN", help="API token [env OCTOPUS_TOKEN].")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
     @wraps(func)
-    def wrapper(*args: Any, url: str | None, token: str | None, **kwargs: Any) -> Any:
-        return func(*args, client=make_client(url, token), **kwargs)
+    def wrapper(
+        *args: Any, url: str | None, token: str | None, as_json: bool, **kwargs: Any
+    ) -> Any:
+        try:
+            return func(*args, client=make_client(url, token), as_json=as_json, **kwargs)
+        except click.ClickException as exc:
+            if not as_json:
+                raise
+            print_error_json(exc)
+            raise SystemExit(exc.exit_code) from None
 
     return wrapper

@@ -8,7 +8,7 @@ import click
 
 from octopus.cli.client import Client, CliError, api_command
 from octopus.cli.jobs_as_code import apply_entries, print_plan
-from octopus.cli.output import err, print_json
+from octopus.cli.output import err, print_json, styled
 from octopus.jobs.crontab import IMPORTED, convert
 
 
@@ -62,11 +62,12 @@ def import_crontab(
         file.read(), time_zone=time_zone or local_zone(), prefix=prefix, system=system
     )
     for problem in conversion.problems:
+        # The file's own text and the reason (which quotes it) are printed as they are.
         err.print(
-            f"[yellow]{source}:{problem.line_number}: not converted: {problem.reason}[/yellow]\n"
-            f"    {problem.line.strip()}",
-            markup=True,
-            highlight=False,
+            styled(
+                (f"{source}:{problem.line_number}: not converted: {problem.reason}", "yellow"),
+                f"\n    {problem.line.strip()}",
+            )
         )
     if not conversion.jobs:
         raise CliError(f"{source}: no crontab entry could be converted")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import yaml
 
-from octopus.cli import output
+from octopus.cli import bounded_yaml, output
 from octopus.cli.client import Client, api_command
 from octopus.cli.output import out, print_json, state, when
 
@@ -178,8 +178,8 @@ def spec_body(given: dict[str, Any]) -> dict[str, Any]:
         body["target_worker"] = given["worker"] or None
     for key, text in _pairs(given.get("extra", ()), "FIELD").items():
         try:
-            body[key] = yaml.safe_load(text) if text else ""
-        except yaml.YAMLError as exc:
+            body[key] = bounded_yaml.load(text) if text else ""
+        except (yaml.YAMLError, bounded_yaml.YamlTooBig) as exc:
             raise click.BadParameter(f"--set {key}: not a YAML value: {exc}") from None
     return body
 
@@ -196,7 +196,7 @@ def create_job(client: Client, as_json: bool, name: str, **given: Any) -> None:
     if as_json:
         print_json(job)
     else:
-        out.print(f"Created job {job['name']} (id {job['id']}); {_next(job)}.")
+        out.print(f"Created job {job['name']} (id {job['id']}); {_next(job)}.", markup=False)
 
 
 @jobs.command("edit")
@@ -215,7 +215,7 @@ def edit_job(client: Client, as_json: bool, name: str, rename: str | None, **giv
     if as_json:
         print_json(job)
     else:
-        out.print(f"Saved job {job['name']}.")
+        out.print(f"Saved job {job['name']}.", markup=False)
 
 
 def _toggle(client: Client, as_json: bool, name: str, action: str) -> None:
@@ -223,7 +223,7 @@ def _toggle(client: Client, as_json: bool, name: str, action: str) -> None:
     if as_json:
         print_json(job)
     else:
-        out.print(f"Job {job['name']} {action}d; {_next(job)}.")
+        out.print(f"Job {job['name']} {action}d; {_next(job)}.", markup=False)
 
 
 @jobs.command("enable")
@@ -255,7 +255,7 @@ def remove_job(client: Client, as_json: bool, name: str, yes: bool) -> None:
     if as_json:
         print_json({"deleted": job["name"]})
     else:
-        out.print(f"Deleted job {job['name']}.")
+        out.print(f"Deleted job {job['name']}.", markup=False)
 
 
 @jobs.command("run")
@@ -285,10 +285,10 @@ def run_job(
     if as_json and not follow:
         print_json(run)
         return
-    output.err.print(f"Run {run['id']} of {run['job']} queued.")
+    output.err.print(f"Run {run['id']} of {run['job']} queued.", markup=False)
     if follow:
         final = follow_run(client, run["id"], follow=True, as_json=as_json)
         if final != "succeeded":
             raise SystemExit(1)
     else:
-        out.print(str(run["id"]))
+        out.print(str(run["id"]), markup=False)

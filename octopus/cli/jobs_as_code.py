@@ -16,8 +16,9 @@ from typing import Any
 import click
 import yaml
 
+from octopus.cli import bounded_yaml
 from octopus.cli.client import Client, CliError, InvalidInput, api_command
-from octopus.cli.output import err, out, print_json
+from octopus.cli.output import err, out, print_json, styled
 
 
 def dump_jobs(specs: list[dict[str, Any]], header: str) -> str:
@@ -30,9 +31,11 @@ def dump_jobs(specs: list[dict[str, Any]], header: str) -> str:
 def load_jobs(text: str, source: str) -> list[dict[str, Any]]:
     """The job entries of a jobs file, or CliError saying what is wrong with it."""
     try:
-        data = yaml.safe_load(text)
+        data = bounded_yaml.load(text)
     except yaml.YAMLError as exc:
         raise CliError(f"{source} is not valid YAML: {exc}") from None
+    except bounded_yaml.YamlTooBig as exc:
+        raise CliError(f"{source} is refused: {exc}") from None
     if isinstance(data, dict) and set(data) == {"jobs"}:
         data = data["jobs"]
     if data is None:
@@ -63,13 +66,13 @@ def describe_problems(exc: InvalidInput, entries: list[dict[str, Any]], source: 
 
 def print_plan(result: dict[str, Any]) -> None:
     for name in result["created"]:
-        out.print(f"[green]+ create[/green]  {name}")
+        out.print(styled(("+ create", "green"), f"  {name}"))
     for update in result["updated"]:
-        out.print(f"[yellow]~ update[/yellow]  {update['name']}")
+        out.print(styled(("~ update", "yellow"), f"  {update['name']}"))
         for field, change in update["changes"].items():
             out.print(f"      {field}: {change['from']!r} → {change['to']!r}", markup=False)
     for name in result["deleted"]:
-        out.print(f"[red]- delete[/red]  {name}")
+        out.print(styled(("- delete", "red"), f"  {name}"))
     created, updated, deleted = (len(result[k]) for k in ("created", "updated", "deleted"))
     unchanged = len(result["unchanged"])
     if result["dry_run"]:
@@ -111,7 +114,7 @@ def export(client: Client, as_json: bool, output: Path | None) -> None:
         sys.stdout.write(text)
     else:
         output.write_text(text)
-        err.print(f"Wrote {len(specs)} job(s) to {output}.")
+        err.print(f"Wrote {len(specs)} job(s) to {output}.", markup=False)
 
 
 @click.command()

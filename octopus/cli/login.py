@@ -17,4 +17,6 @@ def login(url: str, token: str) -> None:
     """Check a personal API token against the server and save both to the config file."""
     me = Client(url, token).get("/me")
     path = write_config(url.rstrip("/"), token)
-    out.print(f"Logged in to {url} as {me['username']} ({me['role']}); saved to {path}.")
+    out.print(
+        f"Logged in to {url} as {me['username']} ({me['role']}); saved to {path}.", markup=False
+    )

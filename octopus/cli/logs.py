@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from octopus.cli.client import Client, CliError, Unreachable, api_command
-from octopus.cli.output import err
+from octopus.cli.output import err, styled
 
 WAIT = 20  # seconds per long poll
 PAGE = 1000  # lines per request
@@ -43,7 +43,7 @@ def _retrying(follow: bool, call: Callable[..., Any], *args: Any, **kwargs: Any)
             if not follow:
                 raise
             if not warned:
-                err.print(f"[yellow]{exc.message} Retrying…[/yellow]")
+                err.print(styled((f"{exc.message} Retrying…", "yellow")))
                 warned = True
             time.sleep(RETRY_DELAY)
 
@@ -66,7 +66,7 @@ def follow_run(client: Client, run_id: int, follow: bool, as_json: bool = False)
             continue  # more are stored already
         if not page["active"] or not follow:
             if follow:
-                err.print(f"[dim]run {run_id} {page['run_state']}[/dim]")
+                err.print(styled((f"run {run_id} {page['run_state']}", "dim")))
             return page["run_state"]
 
 
@@ -91,18 +91,18 @@ def follow_job(client: Client, job: dict[str, Any], follow: bool, as_json: bool)
     # between two looks.
     last_id = 0
     if run is not None:
-        err.print(f"[dim]── run {run['id']} ({run['trigger']}, {run['state']}) ──[/dim]")
+        err.print(styled((f"── run {run['id']} ({run['trigger']}, {run['state']}) ──", "dim")))
         follow_run(client, run["id"], follow, as_json)
         last_id = run["id"]
     if not follow:
         return
-    err.print(f"[dim]waiting for the next run of {job['name']}… (Ctrl-C to stop)[/dim]")
+    err.print(styled((f"waiting for the next run of {job['name']}… (Ctrl-C to stop)", "dim")))
     while True:
         run = _retrying(follow, _newest_run, client, job["id"], after_id=last_id)
         if run is None:
             time.sleep(NEW_RUN_POLL)
             continue
-        err.print(f"[dim]── run {run['id']} ({run['trigger']}) ──[/dim]")
+        err.print(styled((f"── run {run['id']} ({run['trigger']}) ──", "dim")))
         follow_run(client, run["id"], follow, as_json)
         last_id = run["id"]
 

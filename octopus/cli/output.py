@@ -1,4 +1,13 @@
-"""How the CLI prints: rich tables for people, JSON for scripts, local times."""
+"""How the CLI prints: rich tables for people, JSON for scripts, local times.
+
+Everything the server sends (names, descriptions, reasons, commands, log lines) is data:
+a job may be described as "[/x] [bold]". Rich reads markup in every string it prints, so
+such text would be read as tags, or crash the command with a MarkupError. So `table` and
+`fields` make their cells `Text` (never parsed), messages that quote the server are
+printed with markup=False or built as styled `Text` (`styled`), and emoji codes
+(":smile:") are off. (rich.markup.escape is not enough on its own: it doubles a trailing
+backslash, which shows unless a tag follows.)
+"""
 
 from __future__ import annotations
 
@@ -13,8 +22,10 @@ from rich.table import Table
 from rich.text import Text
 
 # Piped output keeps full rows (rich would squeeze them into 80 columns).
-out = Console(width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, highlight=False)
+out = Console(
+    width=None if sys.stdout.isatty() else 200, highlight=False, soft_wrap=False, emoji=False
+)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, highlight=False, emoji=False)
 
 STATE_STYLES = {
     "succeeded": "green",
@@ -34,6 +45,17 @@ STATE_STYLES = {
     "draining": "yellow",
     "offline": "red",
 }
+
+
+def literal(value: Any) -> Text:
+    """`value` as text printed as it is: never read as markup."""
+    return value if isinstance(value, Text) else Text(str(value))
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A message of literal parts, some of them (text, style): `styled(("+ create",
+    "green"), "  ", name)`; no part is read as markup."""
+    return Text.assemble(*parts)
 
 
 def print_json(data: Any) -> None:
@@ -58,12 +80,12 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], empty: str) -> 
         grid.add_column(column, overflow="fold")
     count = 0
     for row in rows:
-        grid.add_row(*(cell if isinstance(cell, Text) else str(cell) for cell in row))
+        grid.add_row(*(literal(cell) for cell in row))
         count += 1
     if count:
         out.print(grid)
     else:
-        err.print(empty)
+        err.print(empty, markup=False)
 
 
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
@@ -71,7 +93,7 @@ def fields(pairs: Iterable[tuple[str, Any]]) -> None:
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for key, value in pairs:
-        grid.add_row(key, value if isinstance(value, Text) else _plain(value))
+        grid.add_row(key, literal(value if isinstance(value, Text) else _plain(value)))
     out.print(grid)
 
 

@@ -120,6 +120,6 @@ def cancel_run(client: Client, as_json: bool, run_id: int) -> None:
     if as_json:
         print_json(run)
     elif run["state"] == "cancelled":
-        out.print(f"Run {run_id} cancelled.")
+        out.print(f"Run {run_id} cancelled.", markup=False)
     else:
-        out.print(f"Run {run_id} is {run['state']}: its worker was told to stop it.")
+        out.print(f"Run {run_id} is {run['state']}: its worker was told to stop it.", markup=False)

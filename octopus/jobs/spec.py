@@ -197,6 +197,14 @@ class JobSpec(BaseModel):
             _no_nul(item)
         return check_env(value)
 
+    @field_validator("alert_routing")
+    @classmethod
+    def _routing(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        # Stored as JSON: PostgreSQL's jsonb refuses a NUL (\u0000) anywhere in it.
+        for key in value:
+            _no_nul(key)
+        return value
+
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str, info: ValidationInfo) -> str:

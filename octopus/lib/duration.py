@@ -18,7 +18,10 @@ def parse_duration(text: str) -> timedelta:
     if match is None:
         raise ValueError(f"{text!r} is not a duration like 3d, 72h, 90m or 45s")
     amount, unit = float(match.group(1)), match.group(2).lower()
-    duration = timedelta(**{_UNITS[unit]: amount})
+    try:
+        duration = timedelta(**{_UNITS[unit]: amount})
+    except OverflowError:  # past timedelta's 999999999 days
+        raise ValueError(f"{text!r} is too long") from None
     if duration <= timedelta(0):
         raise ValueError(f"{text!r} must be longer than zero")
     return duration

@@ -27,6 +27,7 @@ from django.db.models import F, Lookup, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from octopus.lib.logline import LEVELS
+from octopus.lib.times import as_utc
 from octopus.logs import sql
 from octopus.logs.chunks import STREAM_LEVEL, letters_at_least, unpack
 from octopus.logs.models import LogChunk
@@ -35,6 +36,7 @@ from octopus.runs.models import Run
 PAGE_SIZE = 50
 SCAN_PAGE = 200  # chunks per query while scanning
 MAX_SCAN = 20_000  # chunks looked at for one page; past that the page ends early
+MAX_ID = 2**63 - 1  # the largest id a (64-bit) id column holds
 
 # What the unicode61 tokenizer takes as one word: letters and digits (not "_").
 _WORD = re.compile(r"[^\W_]+")
@@ -78,11 +80,16 @@ class Position:
 
     @classmethod
     def parse(cls, token: str) -> Position:
+        """A position from a page's link; its time in UTC, clamped at the calendar's ends
+        (a typed offset may reach past them), and ids a database column can hold."""
         try:
             ts, chunk_id, seq = token.rsplit("~", 2)
-            return cls(datetime.fromisoformat(ts), int(chunk_id), int(seq))
+            position = cls(as_utc(datetime.fromisoformat(ts)), int(chunk_id), int(seq))
+            if not (abs(position.chunk_id) <= MAX_ID and abs(position.seq) <= MAX_ID):
+                raise ValueError
         except ValueError:
             raise ValueError(f"not a page position: {token[:40]!r}") from None
+        return position
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from octopus.jobs.models import Job
 from octopus.lib.duration import parse_duration
+from octopus.lib.times import EARLIEST, as_utc
 from octopus.logs.search import LogQuery
 from octopus.workers.models import Worker
 
@@ -25,6 +26,7 @@ LEVEL_CHOICES = [  # "all", then each of LEVELS, most severe first
     ("debug", gettext_lazy("debug and worse")),
     ("trace", gettext_lazy("trace and worse")),
 ]
+MAX_ID = 2**63 - 1  # the largest id a (64-bit) id column holds
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
 
@@ -42,7 +44,9 @@ class LogSearchForm(forms.Form):
     job = forms.TypedChoiceField(
         label=gettext_lazy("Job"), required=False, coerce=int, empty_value=None
     )
-    run = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("Run"))
+    run = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, label=gettext_lazy("Run")
+    )
     worker = forms.TypedChoiceField(
         label=gettext_lazy("Worker"), required=False, coerce=int, empty_value=None
     )
@@ -65,20 +69,26 @@ class LogSearchForm(forms.Form):
         worker_field.choices = [("", _("any worker")), *workers]
 
     def _time(self, name: str) -> datetime | None:
-        """A time in the viewer's zone ("2026-11-24 10:00"), or a time ago ("2h", "3d")."""
+        """A time in the viewer's zone ("2026-11-24 10:00"), or a time ago ("2h", "3d"); in
+        UTC, clamped at the calendar's first and last moments."""
         text = (self.cleaned_data.get(name) or "").strip()
         if not text:
             return None
         try:
-            return timezone.now() - parse_duration(text)
+            ago = parse_duration(text)
         except ValueError:
             pass
+        else:
+            try:
+                return timezone.now() - ago
+            except OverflowError:  # further back than the calendar goes
+                return EARLIEST
         for fmt in TIME_FORMATS:
             try:
                 naive = datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            return naive.replace(tzinfo=_zone(self.cleaned_data.get("tz", "")))
+            return as_utc(naive.replace(tzinfo=_zone(self.cleaned_data.get("tz", ""))))
         raise forms.ValidationError(
             _("%(text)s is not a time like 2026-11-24 10:00, or a time ago like 2h or 3d")
             % {"text": repr(text)}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,12 +29,27 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workers/list.html", ctx)
 
 
+MAX_USES = 1000  # workers one enrollment token may add
+
+
+class EnrollmentForm(forms.Form):
+    # A whole number (anything else is refused with Django's own words), then brought
+    # between 1 and MAX_USES.
+    uses = forms.IntegerField(required=False)
+
+    def uses_wanted(self) -> int:
+        return max(1, min(self.cleaned_data["uses"] or 1, MAX_USES))
+
+
 def worker_enrollment(request: LoggedInRequest) -> HttpResponse:
     """Create an enrollment token and show the command that adds a worker."""
     check(can_admin(request.user))
     if request.method != "POST":
-        return render(request, "workers/enroll.html", {})
-    uses = max(1, min(int(request.POST.get("uses") or 1), 1000))
+        return render(request, "workers/enroll.html", {"form": EnrollmentForm()})
+    form = EnrollmentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "workers/enroll.html", {"form": form}, status=400)
+    uses = form.uses_wanted()
     row, token = create_enrollment_token(request.user, uses=uses)
     audit.record(
         "worker.enrollment_token", request=request, after={"prefix": row.prefix, "uses": uses}

@@ -48,6 +48,7 @@ def test_it_creates_a_job_owned_by_the_caller_and_audits_it(api_as, operator) ->
         ({"timeout": -1}, "timeout", "greater than or equal to 0"),
         ({"schedul": "* * * * *"}, "schedul", "Extra inputs are not permitted"),
         ({"command": "echo \x00"}, "command", "must not contain NUL"),
+        ({"alert_routing": {"chan\x00nels": [1]}}, "alert_routing", "must not contain NUL"),
         ({"target_worker": "nowhere"}, "target_worker", "There is no worker named 'nowhere'."),
     ],
 )

@@ -3,6 +3,7 @@ use them, and the errors they get when something is off."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,6 +187,47 @@ def test_clear_errors(cli: Cli, server: OctopusUp) -> None:
     assert "no API token" in no_token.stderr
     for done in (bad_token, unreachable, missing, invalid, no_token):
         assert "Traceback" not in done.stderr
+
+
+def test_text_from_the_server_is_shown_as_it_is_never_read_as_markup(cli: Cli) -> None:
+    # Rich reads "[/x]" as a closing tag: printed as markup, it crashed every listing.
+    cli.run(
+        "jobs", "create", "markup-text", "-c", "true", "-d", "[/x] [bold]", "--label", "[/x]"
+    )  # fmt: skip
+    listing = cli.run("jobs", "ls").stdout
+    (row,) = [line for line in listing.splitlines() if line.startswith("markup-text")]
+    assert "labels [/x]" in row
+    shown = cli.run("jobs", "show", "markup-text").stdout
+    assert "[/x] [bold]" in shown and "labels [/x]" in shown
+
+    # No worker has the label: the server's reason quotes it, in the runs list and a run.
+    run_id = cli.run("jobs", "run", "markup-text").stdout.strip()
+    wait_until(lambda: "[/x]" in cli.json("runs", "show", run_id)["reason"], 30, what="the reason")
+    assert (
+        "no online worker matches labels [/x]"
+        in cli.run("runs", "ls", "--job", "markup-text").stdout
+    )
+    assert "no online worker matches labels [/x]" in cli.run("runs", "show", run_id).stdout
+    cli.run("runs", "cancel", run_id)
+    cli.run("jobs", "rm", "markup-text", "--yes")
+    assert "markup-text" not in cli.run("jobs", "ls").stdout
+
+
+def test_with_json_errors_are_json_on_stderr(cli: Cli) -> None:
+    missing = cli.run("jobs", "show", "no-such-job", "--json", ok=False)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert json.loads(missing.stderr) == {
+        "error": "there is no job named 'no-such-job' (see `octopus jobs ls`)",
+        "detail": None,
+    }
+    invalid = cli.run(
+        "jobs", "create", "bad-cron", "-c", "true", "-s", "61 * * * *", "--json", ok=False
+    )
+    error = json.loads(invalid.stderr)
+    assert error["error"].startswith("invalid input:")
+    (problem,) = error["detail"]
+    assert problem["field"] == "schedule"
+    assert problem["message"].startswith("Invalid schedule: bad minute field '61'")
 
 
 def test_login_saves_url_and_token_for_later_commands(

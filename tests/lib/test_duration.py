@@ -31,3 +31,10 @@ def test_it_refuses_anything_else_with_the_expected_form(text: str) -> None:
 def test_it_refuses_zero() -> None:
     with pytest.raises(ValueError, match="must be longer than zero"):
         parse_duration("0h")
+
+
+@pytest.mark.parametrize("text", ["999999999w", "1000000000d", "9" * 400 + "s"])
+def test_it_refuses_what_no_duration_can_hold(text: str) -> None:
+    # timedelta holds 999999999 days; past that the message says so (not an OverflowError).
+    with pytest.raises(ValueError, match="is too long"):
+        parse_duration(text)

@@ -80,3 +80,49 @@ def test_times_are_read_in_the_viewers_time_zone(client, viewer, make_run) -> No
     assert "at half past" in client.get("/logs/", shanghai).content.decode()
     utc = {**shanghai, "tz": "UTC"}
     assert "at half past" not in client.get("/logs/", utc).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"run": "99999999999999999999"}, "Ensure this value is less than or equal to"),
+        ({"since": "999999999w"}, "is not a time like 2026-11-24 10:00"),
+        ({"older": "2026-11-24T10:00:00+00:00~99999999999999999999~1"}, "not a page position"),
+        ({"newer": "2026-11-24T10:00:00+00:00~1~99999999999999999999"}, "not a page position"),
+    ],
+)
+def test_values_beyond_what_the_database_holds_get_a_clear_message(
+    client, viewer, params, message
+) -> None:
+    client.force_login(viewer)
+    response = client.get("/logs/", params)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert 'id="hits"' not in page
+
+
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        # Further back than the calendar goes: since its first day.
+        ({"since": "1000000d"}, True),
+        ({"since": "0001-01-01 00:00", "tz": "Pacific/Kiritimati"}, True),
+        ({"until": "9999-12-31 23:59", "tz": "Etc/GMT+12"}, True),
+        ({"until": "1000000d"}, False),
+        # A page position at the calendar's first moment, in a zone east of UTC.
+        ({"older": "0001-01-01T00:00:00+14:00~1~1"}, False),
+        ({"newer": "0001-01-01T00:00:00+14:00~9000~9000"}, True),
+        ({"older": "9999-12-31T23:59:59-12:00~9000~9000"}, True),
+    ],
+)
+def test_times_at_the_calendars_edges_are_clamped_not_a_server_error(
+    client, viewer, make_run, params, shown
+) -> None:
+    store_lines(make_run(), lines("a line of output"))
+    client.force_login(viewer)
+    response = client.get("/logs/", params)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="msg error"' not in page
+    assert ("a line of output" in page) is shown

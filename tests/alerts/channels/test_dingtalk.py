@@ -11,7 +11,10 @@ import time
 import pytest
 
 from octopus.alerts import rules, sender
-from octopus.alerts.models import Delivery
+from octopus.alerts.models import Alert, Delivery
+from octopus.link import reports
+from octopus.runs.models import Run
+from tests.alerts.channels.markdown_checks import HOSTILE, html_and_blocks, links
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,37 @@ def test_without_a_secret_the_url_is_used_as_is(make_channel, catcher, make_job)
     rules.raise_alert("run_failed", job=make_job(), title="failed")
     sender.run_once()
     assert catcher.requests[0].query == {"access_token": "t"}
+
+
+def test_markdown_from_a_run_arrives_as_text_and_only_octopus_links(
+    make_channel, catcher, make_job, make_worker, alert_settings
+) -> None:
+    catcher.default = (200, b'{"errcode":0,"errmsg":"ok"}')
+    make_channel("dingtalk", config={"url": f"{catcher.url}/robot/send?access_token=t"})
+    job = make_job("etl", alert_level="error")
+    run = Run.objects.create(job=job, trigger="manual", worker=make_worker(), state="running")
+    printed = f"2026/11/25:10:00:00 etl error {HOSTILE}".replace("\n", " ")
+    reports.apply_spooled(
+        run.worker,
+        {"type": "log", "id": 1, "run_id": run.id, "lines": [[1, time.time(), "stdout", printed]]},
+    )
+    rules.raise_alert("run_failed", job=job, title="etl failed: [Help](http://evil.example/)")
+    sender.run_once()
+    sent = {request.json()["markdown"]["title"]: request.json() for request in catcher.requests}
+    for alert in Alert.objects.all():
+        text = sent[f"[Octopus] {alert.title}"]["markdown"]["text"]
+        assert links(text) == [("Open in Octopus", f"http://octopus.test/alerts/{alert.pk}/")]
+        assert html_and_blocks(text) == set(), text
+    failed = sent["[Octopus] etl failed: [Help](http://evil.example/)"]["markdown"]["text"]
+    assert failed.startswith("#### [Octopus] etl failed: \\[Help\\]\\(http://evil.example/\\)\n")
+    logged = sent["[Octopus] etl logged error lines"]["markdown"]["text"]
+    assert "\\[Reset your password\\]\\(http://evil.example/reset\\)" in logged
+
+
+def test_a_line_break_in_a_reason_cannot_start_a_block(make_channel, catcher, make_job) -> None:
+    catcher.default = (200, b'{"errcode":0,"errmsg":"ok"}')
+    make_channel("dingtalk", config={"url": f"{catcher.url}/robot/send?access_token=t"})
+    rules.raise_alert("run_failed", job=make_job(), title="failed", detail=HOSTILE)
+    sender.run_once()
+    text = catcher.requests[0].json()["markdown"]["text"]
+    assert links(text) == [] and html_and_blocks(text) == set(), text

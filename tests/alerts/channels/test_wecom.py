@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from octopus.alerts import rules, sender
-from octopus.alerts.models import Delivery
+from octopus.alerts.models import Alert, Delivery
+from octopus.link import reports
+from octopus.runs.models import Run
+from tests.alerts.channels.markdown_checks import HOSTILE, html_and_blocks, links
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +63,54 @@ def test_an_invalid_key_is_permanent(make_channel, catcher, make_job) -> None:
     assert Delivery.objects.get().status == "failed"
     channel.refresh_from_db()
     assert not channel.enabled
+
+
+def test_markdown_from_a_run_arrives_as_text_and_only_octopus_links(
+    make_channel, catcher, make_job, make_worker, alert_settings
+) -> None:
+    catcher.default = OK
+    make_channel("wecom", config={"url": catcher.url})
+    job = make_job("etl", alert_level="error")
+    run = Run.objects.create(job=job, trigger="manual", worker=make_worker(), state="running")
+    printed = f"2026/11/25:10:00:00 etl error {HOSTILE}".replace("\n", " ")
+    reports.apply_spooled(
+        run.worker,
+        {"type": "log", "id": 1, "run_id": run.id, "lines": [[1, time.time(), "stdout", printed]]},
+    )
+    rules.raise_alert("run_failed", job=job, title="etl failed: [Help](http://evil.example/)")
+    sender.run_once()
+    sent = [request.json()["markdown"]["content"] for request in catcher.requests]
+    for alert in Alert.objects.all():
+        word = "failed" if alert.kind == "run_failed" else "logged"
+        (content,) = [text for text in sent if text.startswith(f"**[Octopus] etl {word}")]
+        assert links(content) == [("Open in Octopus", f"http://octopus.test/alerts/{alert.pk}/")]
+        assert html_and_blocks(content, bold_title=True) == set(), content
+    assert any(
+        text.startswith("**[Octopus] etl failed: \\[Help\\]\\(http://evil.example/\\)**\n")
+        for text in sent
+    )
+    assert any("\\<@zhangsan\\>" in text and "\\<font" in text for text in sent)
+
+
+def test_a_line_break_in_a_reason_cannot_start_a_block(make_channel, catcher, make_job) -> None:
+    catcher.default = OK
+    make_channel("wecom", config={"url": catcher.url})
+    rules.raise_alert("run_failed", job=make_job(), title="failed", detail=HOSTILE)
+    sender.run_once()
+    content = catcher.requests[0].json()["markdown"]["content"]
+    assert links(content) == [] and html_and_blocks(content, bold_title=True) == set(), content
+
+
+def test_a_message_cut_to_size_keeps_the_link_to_octopus(
+    make_channel, catcher, make_job, alert_settings
+) -> None:
+    catcher.default = OK
+    make_channel("wecom", config={"url": catcher.url})
+    # 1000 characters of detail (messages.DETAIL_LIMIT) of 4 bytes each: over WeCom's limit.
+    rules.raise_alert("log_level", job=make_job(), title="x", detail="🐙" * 3000)
+    sender.run_once()
+    content = catcher.requests[0].json()["markdown"]["content"]
+    assert len(content.encode()) <= 4096
+    alert = Alert.objects.get()
+    assert content.endswith(f"…\n[Open in Octopus](http://octopus.test/alerts/{alert.pk}/)")
+    assert links(content) == [("Open in Octopus", f"http://octopus.test/alerts/{alert.pk}/")]

@@ -14,6 +14,7 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
+from octopus.alerts.channels import markdown as md
 from octopus.alerts.messages import Message
 from octopus.alerts.transports import HttpTransport, TransportError
 
@@ -29,9 +30,11 @@ def sign(secret: str, timestamp_ms: int) -> str:
 
 
 def markdown(message: Message) -> str:
-    parts = [f"#### {message.title}", "", *(f"- {line}" for line in message.lines)]
+    """Title, lines and the link to the alert; what runs and jobs said is escaped (see
+    octopus/alerts/channels/markdown.py), the link is Octopus's own."""
+    parts = [f"#### {md.title(message)}", "", *(f"- {line}" for line in md.lines(message))]
     if message.url:
-        parts += ["", f"[Open in Octopus]({message.url})"]
+        parts += ["", md.link(message)]
     return "\n".join(parts)
 
 
@@ -46,6 +49,7 @@ class DingTalkTransport(HttpTransport):
             joiner = "&" if "?" in url else "?"
             url = f"{url}{joiner}timestamp={timestamp}&sign={sign(secret, timestamp)}"
         body = self.encode(
+            # The title is the chat list's plain-text preview; only `text` is markdown.
             {"msgtype": "markdown", "markdown": {"title": message.title, "text": markdown(message)}}
         )
         reply = self.reply(self.post(url, body))

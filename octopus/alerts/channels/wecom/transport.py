@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from octopus.alerts.channels import markdown as md
 from octopus.alerts.messages import Message
 from octopus.alerts.transports import HttpTransport, TransportError
 
@@ -18,11 +19,15 @@ def cut(text: str, limit: int) -> str:
     return data[: limit - 3].decode(errors="ignore") + "…"
 
 
-def markdown(message: Message) -> str:
-    parts = [f"**{message.title}**", *(f"> {line}" for line in message.lines)]
-    if message.url:
-        parts.append(f"[Open in Octopus]({message.url})")
-    return "\n".join(parts)
+def markdown(message: Message, limit: int = MAX_BYTES) -> str:
+    """Title and lines, cut to `limit` bytes with the link to the alert; what runs and jobs
+    said is escaped (see octopus/alerts/channels/markdown.py), the link is Octopus's own and
+    is kept whole when the rest is cut."""
+    body = "\n".join([f"**{md.title(message)}**", *(f"> {line}" for line in md.lines(message))])
+    link = md.link(message)
+    if not link:
+        return cut(body, limit)
+    return cut(body, limit - len(link.encode()) - 1) + "\n" + link
 
 
 class WeComTransport(HttpTransport):
@@ -38,7 +43,7 @@ class WeComTransport(HttpTransport):
         else:
             payload = {
                 "msgtype": "markdown",
-                "markdown": {"content": cut(markdown(message), MAX_BYTES)},
+                "markdown": {"content": markdown(message)},
             }
         reply = self.reply(self.post(self.url, self.encode(payload)))
         code = reply.get("errcode", 0)
