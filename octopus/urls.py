@@ -42,6 +42,7 @@ urlpatterns = [
     path("workers/", workers.worker_list, name="worker-list"),
     path("workers/enroll/", workers.worker_enrollment, name="worker-enrollment"),
     path("workers/<int:worker_id>/revoke/", workers.worker_revoke, name="worker-revoke"),
+    path("workers/<int:worker_id>/reenroll/", workers.worker_reenroll, name="worker-reenroll"),
     path("agent/v1/enroll", agent_http.enroll_worker, name="agent-enroll"),
     path("", include("octopus.web.alert_urls")),
     path("api/v1/", api.urls),

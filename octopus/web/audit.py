@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
     "worker.enroll": _("Worker enrolled"),
+    "worker.enroll_refused": _("Worker enrollment refused"),
+    "worker.reenroll": _("Worker re-enrolled"),
     "worker.enrollment_token": _("Enrollment token created"),
     "worker.revoke": _("Worker revoked"),
 }

@@ -59,6 +59,24 @@ def worker_enrollment(request: LoggedInRequest) -> HttpResponse:
 
 
 @require_POST
+def worker_reenroll(request: LoggedInRequest, worker_id: int) -> HttpResponse:
+    """An enrollment token for this existing worker only (a reinstalled machine, a lost or
+    revoked token): the one way an enrollment gives a taken name a new token."""
+    check(can_admin(request.user))
+    worker = get_object_or_404(Worker, pk=worker_id)
+    row, token = create_enrollment_token(request.user, reenroll=worker)
+    audit.record(
+        "worker.enrollment_token",
+        request=request,
+        obj=worker,
+        after={"prefix": row.prefix, "uses": row.uses_left, "reenroll": worker.name},
+    )
+    server = request.build_absolute_uri("/").rstrip("/")
+    ctx = {"token": token, "row": row, "server": server, "reenroll": worker}
+    return render(request, "workers/enroll.html", ctx)
+
+
+@require_POST
 def worker_revoke(request: HttpRequest, worker_id: int) -> HttpResponse:
     check(can_admin(request.user))
     worker = get_object_or_404(Worker, pk=worker_id)

@@ -5,6 +5,7 @@ revoked, and only an admin's re-enrollment token gives an existing worker a new 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -59,3 +60,23 @@ def test_an_admins_reenrollment_token_gives_that_worker_a_new_token(client, make
     )
     assert fingerprint(old_hash) != fingerprint(new_hash)
     assert enroll(client, token, "db-1").status_code == 403  # used: once only
+
+
+def test_an_admin_re_enrolls_a_worker_from_the_workers_page(
+    client, admin_user, operator, make_worker
+) -> None:
+    worker = make_worker("db-1", online=False)
+    issue_worker_token(worker)
+    revoke_worker(worker)
+    client.force_login(operator)
+    assert client.post(f"/workers/{worker.pk}/reenroll/").status_code == 403
+    client.force_login(admin_user)
+    listing = client.get("/workers/").content.decode()
+    assert f'action="/workers/{worker.pk}/reenroll/"' in listing
+    page = client.post(f"/workers/{worker.pk}/reenroll/").content.decode()
+    token = re.search(r"--enroll (oce_\S+) --name db-1 ", page).group(1)
+    assert enroll(client, token, "db-1").status_code == 200
+    assert Worker.objects.get(pk=worker.pk).token_revoked_at is None
+    made = AuditEvent.objects.get(action="worker.enrollment_token")
+    assert made.after["reenroll"] == "db-1" and made.actor == admin_user
+    assert AuditEvent.objects.filter(action="worker.reenroll").exists()
