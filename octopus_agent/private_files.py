@@ -7,7 +7,8 @@ is tightened at start: the group and other bits are dropped, with one warning na
 path and its old mode; a path that cannot be changed gets a warning and the agent goes on.
 
 The agent's umask is left alone, so jobs inherit the one it was started with. The server
-has its own copy of these rules (octopus/lib/private_files.py).
+keeps its data directory by the same rules (octopus/lib/private_files.py uses these, with
+its own logger); nothing here may import the server.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ FILE_MODE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def tighten(path: Path) -> bool:
-    """Drop the group and other permission bits of `path` (if it exists); warn when it had
-    any. Return whether it is private now."""
+def tighten(path: Path, log: logging.Logger = log) -> bool:
+    """Drop the group and other permission bits of `path` (if it exists); warn on `log`
+    when it had any. Return whether it is private now."""
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
@@ -52,10 +53,10 @@ def tighten(path: Path) -> bool:
     return True
 
 
-def private_dir(path: Path) -> Path:
+def private_dir(path: Path, log: logging.Logger = log) -> Path:
     """Create `path` 0700 (and its missing parents), or tighten it if it exists."""
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    tighten(path)
+    tighten(path, log)
     return path
 
 
@@ -76,9 +77,9 @@ def private_sqlite(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str, log: logging.Logger = log) -> None:
     """Write `text` to `path`, created 0600 so it is never readable by others."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    tighten(path)  # a file that already existed keeps its mode through O_CREAT
+    tighten(path, log)  # a file that already existed keeps its mode through O_CREAT

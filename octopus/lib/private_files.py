@@ -7,8 +7,9 @@ already there with a looser mode is tightened at start by `tighten()`: the group
 other bits are dropped, with one warning naming the path and its old mode. A path we
 cannot change (another account's) gets a warning too, and the server goes on.
 
-The agent has its own copy of these rules (octopus_agent/private_files.py): it never
-imports the server.
+The rules themselves (what "private" means, how a path is tightened) are the agent's
+(octopus_agent/private_files.py), shared so both sides keep their files alike; this module
+adds the server's part: its umask and which files of its data directory to check.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from octopus_agent import private_files as shared
+
 log = logging.getLogger(__name__)
 
 PRIVATE_UMASK = 0o077
-DIR_MODE = 0o700
-FILE_MODE = 0o600
-SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+DIR_MODE = shared.DIR_MODE
 SECRET_KEY_FILE = "secret_key"
 
 _original_umask: int | None = None
@@ -41,43 +42,24 @@ def restrict_umask() -> int:
 
 
 def tighten(path: Path) -> bool:
-    """Drop the group and other permission bits of `path` (if it exists); warn when it had
-    any. Return whether it is private now."""
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        return True
-    except OSError as exc:
-        log.warning("cannot check the permissions of %s: %s", path, exc)
-        return False
-    if not mode & 0o077:
-        return True
-    try:
-        path.chmod(mode & ~0o077)
-    except OSError as exc:
-        log.warning(
-            "%s has mode %03o (other accounts may read it) and could not be made private: %s",
-            path,
-            mode,
-            exc,
-        )
-        return False
-    log.warning(
-        "%s had mode %03o (other accounts could read it): now %03o", path, mode, mode & ~0o077
-    )
-    return True
+    """Drop the group and other permission bits of `path`, with a warning when it had any;
+    whether it is private now."""
+    return shared.tighten(path, log)
 
 
 def private_dir(path: Path) -> Path:
     """Create `path` 0700 (and its missing parents), or tighten it if it exists."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    tighten(path)
-    return path
+    return shared.private_dir(path, log)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, created 0600 so it is never readable by others."""
+    shared.write_private(path, text, log)
 
 
 def sqlite_files(path: Path) -> list[Path]:
     """A SQLite database file and the companions SQLite keeps next to it."""
-    return [path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)]
+    return [path, *(path.with_name(path.name + suffix) for suffix in shared.SQLITE_COMPANIONS)]
 
 
 def tighten_all(paths: Iterable[Path]) -> None:
@@ -92,11 +74,3 @@ def tighten_data_dir(data_dir: Path, sqlite_database: Path | None, *also: Path) 
     if sqlite_database is not None:
         paths += sqlite_files(sqlite_database)
     tighten_all(paths)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path`, created 0600 so it is never readable by others."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    tighten(path)  # a file that already existed keeps its mode through O_CREAT

@@ -4,8 +4,13 @@ read by a CommonMark parser and by the naive pattern a simpler renderer might us
 from __future__ import annotations
 
 import re
+import time
 
 from markdown_it import MarkdownIt
+
+from octopus.alerts import rules
+from octopus.link import reports
+from octopus.runs.models import Run
 
 # Printed by a job: a link that claims to go somewhere, a mention, a font tag, emphasis, an
 # image, a heading and a list at the start of a line, an HTML entity that spells a link.
@@ -54,3 +59,15 @@ def html_and_blocks(markdown: str, bold_title: bool = False) -> set[str]:
             if t.type not in ("text", "softbreak", "link_open", "link_close")
         }
     return kinds
+
+
+def alert_on_hostile_output(job, worker) -> None:
+    """A run of `job` prints HOSTILE at error level (a log-level alert) and the job's
+    failure alert has a link-shaped title: both alerts carry text from outside."""
+    run = Run.objects.create(job=job, trigger="manual", worker=worker, state="running")
+    printed = f"2026/11/25:10:00:00 etl error {HOSTILE}".replace("\n", " ")
+    reports.apply_spooled(
+        worker,
+        {"type": "log", "id": 1, "run_id": run.id, "lines": [[1, time.time(), "stdout", printed]]},
+    )
+    rules.raise_alert("run_failed", job=job, title="etl failed: [Help](http://evil.example/)")

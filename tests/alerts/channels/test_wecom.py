@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from octopus.alerts import rules, sender
 from octopus.alerts.models import Alert, Delivery
-from octopus.link import reports
-from octopus.runs.models import Run
-from tests.alerts.channels.markdown_checks import HOSTILE, html_and_blocks, links
+from tests.alerts.channels.markdown_checks import (
+    HOSTILE,
+    alert_on_hostile_output,
+    html_and_blocks,
+    links,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,13 +72,7 @@ def test_markdown_from_a_run_arrives_as_text_and_only_octopus_links(
     catcher.default = OK
     make_channel("wecom", config={"url": catcher.url})
     job = make_job("etl", alert_level="error")
-    run = Run.objects.create(job=job, trigger="manual", worker=make_worker(), state="running")
-    printed = f"2026/11/25:10:00:00 etl error {HOSTILE}".replace("\n", " ")
-    reports.apply_spooled(
-        run.worker,
-        {"type": "log", "id": 1, "run_id": run.id, "lines": [[1, time.time(), "stdout", printed]]},
-    )
-    rules.raise_alert("run_failed", job=job, title="etl failed: [Help](http://evil.example/)")
+    alert_on_hostile_output(job, make_worker())
     sender.run_once()
     sent = [request.json()["markdown"]["content"] for request in catcher.requests]
     for alert in Alert.objects.all():
