@@ -173,6 +173,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Octopus itself.
 WORKER_HEARTBEAT_INTERVAL = envint("OCTOPUS_WORKER_HEARTBEAT_INTERVAL", 5)  # seconds
 WORKER_TIMEOUT = envint("OCTOPUS_WORKER_TIMEOUT", 30)  # seconds of silence before "offline"
+# Fencing (docs/guarantees.md): a worker holds a lease renewed by each recorded heartbeat;
+# past it, the worker stops its runs of jobs that forbid overlap. The server declares such
+# runs lost (and retries them) only after lease + grace of silence, so copies never overlap.
+WORKER_LEASE = envint("OCTOPUS_WORKER_LEASE", 20)  # seconds
+WORKER_LEASE_GRACE = envint("OCTOPUS_WORKER_LEASE_GRACE", 10)  # seconds: kill time, slack
 LEADER_LEASE_SECONDS = envint("OCTOPUS_LEADER_LEASE", 15)
 ENABLED_LOOPS = [n for n in os.getenv("OCTOPUS_LOOPS", "").split(",") if n]  # empty: all
 LOG_RETENTION_DAYS = envint("OCTOPUS_LOG_RETENTION_DAYS", 3)  # older setting, still read

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE TABLE IF NOT EXISTS seen_runs (
     run_id INTEGER PRIMARY KEY,
-    seen_at REAL NOT NULL
+    seen_at REAL NOT NULL,
+    ended INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -50,6 +51,9 @@ class Spool:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(seen_runs)")}
+        if "ended" not in columns:  # an outbox written by an agent before 0.3
+            self.db.execute("ALTER TABLE seen_runs ADD COLUMN ended INTEGER NOT NULL DEFAULT 1")
         self._bytes = self._measure()
         self.full_warned = False
 
@@ -119,6 +123,24 @@ class Spool:
             (run_id, time.time()),
         )
         return cur.rowcount == 1
+
+    def mark_ended(self, run_id: int) -> None:
+        """The run's final report is in the outbox: it is no longer running here."""
+        self.db.execute("UPDATE seen_runs SET ended = 1 WHERE run_id = ?", (run_id,))
+
+    def unended_runs(self) -> list[int]:
+        """Runs accepted and never ended: at start, those a predecessor was running when it
+        died (their processes died with it)."""
+        rows = self.db.execute("SELECT run_id FROM seen_runs WHERE ended = 0 ORDER BY run_id")
+        return [int(row[0]) for row in rows]
+
+    def finishing_runs(self) -> dict[int, int]:
+        """Runs whose final report waits in the outbox: run id → the report's message id.
+        Read once at start (it scans the outbox); the agent keeps the set up to date."""
+        rows = self.db.execute(
+            "SELECT json_extract(body, '$.run_id'), id FROM outbox WHERE type = 'run_finished'"
+        )
+        return {int(run_id): int(msg_id) for run_id, msg_id in rows}
 
     def forget_seen_before(self, cutoff: float) -> None:
         self.db.execute("DELETE FROM seen_runs WHERE seen_at < ?", (cutoff,))

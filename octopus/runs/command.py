@@ -6,6 +6,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
+from octopus.jobs.models import Concurrency
 from octopus_agent import protocol
 
 if TYPE_CHECKING:
@@ -54,4 +55,5 @@ def run_spec(run: Run) -> protocol.RunSpec:
         run_as=job.run_as,
         timeout=float(job.timeout),
         heartbeat_timeout=float(job.heartbeat_timeout),
+        fence=job.concurrency != Concurrency.ALLOW,
     )

@@ -125,6 +125,10 @@ def judge(run: Run, report: dict) -> tuple[str, str]:
         return RunState.HUNG, reason or "hung"
     if outcome == protocol.OUTCOME_CANCELLED:
         return RunState.CANCELLED, reason or "cancelled"
+    if outcome == protocol.OUTCOME_FENCED:
+        return RunState.LOST, reason or "lost: stopped by its worker, which lost its lease"
+    if outcome == protocol.OUTCOME_ORPHANED:
+        return RunState.LOST, reason or "lost: the worker agent died while it ran"
     return RunState.FAILED, reason or "could not start"
 
 
